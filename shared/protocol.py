@@ -1,0 +1,265 @@
+"""The wire contract: every message a CalmDesk device sends, as pydantic v2 models.
+
+Producers build these models and call :func:`encode`; consumers call :func:`decode`, which
+rejects anything malformed or oversized with a :class:`ProtocolError` that says why. Nothing
+else in the code base formats a payload by hand.
+
+Design notes:
+- Every message carries a globally unique ``event_id`` (the idempotency key the recorder
+  uses), the schema version, a UTC ``sent_at``, the store and the sending device.
+- One incident keeps one ``alert_id`` from the first tap to the last word, even when it is
+  raised from Manager to Security or lowered to all clear.
+- Unknown fields are ignored so that a newer kiosk can still talk to an older pager; types of
+  known fields are validated strictly.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+)
+
+SCHEMA_VERSION = 1
+MAX_PAYLOAD_BYTES = 16 * 1024
+"""Hard size limit for one encoded message. The broker's max_packet_size is set above it, so a
+message that passes this check can never trigger Mosquitto's disconnect loop."""
+
+ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,47}$"
+Identifier = Annotated[str, Field(pattern=ID_PATTERN)]
+ShortText = Annotated[str, Field(max_length=200)]
+LongText = Annotated[str, Field(max_length=4000)]
+
+Level = Literal["manager", "security"]
+DeviceKind = Literal["kiosk", "pager", "hub"]
+Role = Literal["kiosk", "manager", "security", "hub"]
+ResponderRole = Literal["manager", "security"]
+RiskLevel = Literal["low", "medium", "high"]
+
+ESCALATION_NAMESPACE = uuid.UUID("6f1c7a52-1d0e-4c38-9f57-4f0d1a3b2c10")
+
+
+class ProtocolError(ValueError):
+    """A payload that cannot be accepted, with a reason fit for a log line."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Message(BaseModel):
+    """Fields every message shares."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, str_strip_whitespace=True)
+
+    event_id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    schema_version: Literal[1] = SCHEMA_VERSION
+    sent_at: AwareDatetime = Field(default_factory=utc_now)
+    store: Identifier
+    device: Identifier
+    drill: bool = False
+
+    @field_validator("sent_at")
+    @classmethod
+    def _to_utc(cls, value: datetime) -> datetime:
+        return value.astimezone(UTC)
+
+
+class AlertContext(BaseModel):
+    """What the responder should know before arriving: what has been tried so far."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    situation: Identifier | None = None
+    step_index: int | None = Field(default=None, ge=0, le=99)
+    step_count: int | None = Field(default=None, ge=0, le=99)
+    risk: RiskLevel | None = None
+    flow_started_at: AwareDatetime | None = None
+
+
+class AlertRaised(Message):
+    """A kiosk asks for help. Raising again with the same alert_id changes the level."""
+
+    type: Literal["alert_raised"] = "alert_raised"
+    alert_id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    level: Level
+    silent: bool = False
+    counter: ShortText
+    context: AlertContext = AlertContext()
+
+
+class AlertCancelled(Message):
+    """The kiosk closes its own alert: a false alarm, or calmed at the counter."""
+
+    type: Literal["alert_cancelled"] = "alert_cancelled"
+    alert_id: uuid.UUID
+    reason: Literal["false_alarm", "resolved_at_counter"]
+
+
+class AlertEscalated(Message):
+    """One rung of the escalation ladder was reached.
+
+    The event id is derived from (alert_id, step_id), so the kiosk and the hub may both run the
+    timers and the recorder still stores each rung once.
+    """
+
+    type: Literal["alert_escalated"] = "alert_escalated"
+    alert_id: uuid.UUID
+    step_id: Identifier
+    notify_roles: list[ResponderRole] = Field(default_factory=list, max_length=2)
+    extra_responders: int = Field(default=0, ge=0, le=50)
+    call_for_help: bool = False
+    reason: ShortText = ""
+
+    @classmethod
+    def for_step(cls, alert_id: uuid.UUID, step_id: str, **fields: object) -> AlertEscalated:
+        event_id = uuid.uuid5(ESCALATION_NAMESPACE, f"{alert_id}/{step_id}")
+        return cls(event_id=event_id, alert_id=alert_id, step_id=step_id, **fields)
+
+
+class ResponderMessage(Message):
+    alert_id: uuid.UUID
+    responder_name: ShortText
+    responder_role: ResponderRole
+
+
+class Acknowledged(ResponderMessage):
+    """A responder is on the way."""
+
+    type: Literal["acknowledged"] = "acknowledged"
+    eta_minutes: int | None = Field(default=None, ge=0, le=120)
+
+
+class OnScene(ResponderMessage):
+    type: Literal["on_scene"] = "on_scene"
+
+
+class Resolved(ResponderMessage):
+    type: Literal["resolved"] = "resolved"
+    note: ShortText = ""
+
+
+Outcome = Literal[
+    "resolved_on_spot",
+    "refund_discount_exchange",
+    "handed_to_manager",
+    "customer_left",
+    "security_removed",
+    "police_called",
+]
+ViolenceType = Literal["none", "verbal_abuse", "threat", "physical", "property_damage", "weapon"]
+
+
+class CustomerCaution(BaseModel):
+    """A short caution note about a customer. Needs a manager's approval before others see it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    description: ShortText
+    reason: ShortText
+
+
+class IncidentReport(Message):
+    """The wrap-up after an incident or a near miss. Free text: only the hub may read it."""
+
+    type: Literal["incident_report"] = "incident_report"
+    incident_id: uuid.UUID
+    alert_id: uuid.UUID | None = None
+    counter: ShortText
+    situation: Identifier | None = None
+    steps_reached: int = Field(default=0, ge=0, le=99)
+    near_miss: bool = False
+    outcome: Outcome
+    violence_type: ViolenceType = "none"
+    alone_or_unable_to_get_help: bool = False
+    injuries: bool = False
+    notes: LongText = ""
+    follow_up_needed: bool = False
+    follow_up_due: AwareDatetime | None = None
+    caution: CustomerCaution | None = None
+    completed_by_role: Literal["staff", "manager"] = "staff"
+    started_at: AwareDatetime | None = None
+
+
+class IncidentRecorded(Message):
+    """The hub's receipt: the incident report is committed to the database."""
+
+    type: Literal["incident_recorded"] = "incident_recorded"
+    report_event_id: uuid.UUID
+    for_device: Identifier
+
+
+class Presence(Message):
+    """Retained per-device status; the Last Will publishes the unclean-offline variant."""
+
+    type: Literal["presence"] = "presence"
+    kind: DeviceKind
+    role: Role
+    online: bool
+    on_duty: bool = False
+    display_name: ShortText = ""
+    clean: bool = True
+
+
+AlertStatus = Literal["raised", "acknowledged", "on_scene", "resolved", "cancelled"]
+
+
+class AlertState(Message):
+    """The hub's retained view of one open alert, so a pager that reconnects knows where it is."""
+
+    type: Literal["alert_state"] = "alert_state"
+    alert_id: uuid.UUID
+    kiosk: Identifier
+    level: Level
+    status: AlertStatus
+    raised_at: AwareDatetime
+    responders: list[ShortText] = Field(default_factory=list, max_length=50)
+
+
+AnyMessage = Annotated[
+    AlertRaised
+    | AlertCancelled
+    | AlertEscalated
+    | Acknowledged
+    | OnScene
+    | Resolved
+    | IncidentReport
+    | IncidentRecorded
+    | Presence
+    | AlertState,
+    Field(discriminator="type"),
+]
+_ANY = TypeAdapter(AnyMessage)
+
+
+def encode(message: Message) -> bytes:
+    """Serialise a message, refusing it if it would exceed the size limit."""
+    payload = message.model_dump_json().encode("utf-8")
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise ProtocolError(
+            f"{message.__class__.__name__} is {len(payload)} bytes, over the "
+            f"{MAX_PAYLOAD_BYTES}-byte limit; shorten its free-text fields"
+        )
+    return payload
+
+
+def decode(payload: bytes) -> Message:
+    """Parse and validate any CalmDesk payload, or raise ProtocolError with the reason."""
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise ProtocolError(f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}")
+    try:
+        return _ANY.validate_json(payload)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "payload"
+        more = f" (+{error.error_count() - 1} more)" if error.error_count() > 1 else ""
+        raise ProtocolError(f"invalid message: {where}: {first['msg']}{more}") from None
