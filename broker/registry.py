@@ -1,0 +1,63 @@
+"""The store's device registry: which devices exist and what each may do."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from shared.protocol import Identifier, Role
+from shared.settings import ConfigError, load_json_model
+
+
+class Device(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: Identifier
+    role: Role
+    display_name: str = Field(default="", max_length=200)
+    counter: str = Field(default="", max_length=200)
+
+
+class Registry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    store: Identifier
+    store_name: str = ""
+    emergency_number: str = Field(default="", max_length=40)
+    broker_host: str = "127.0.0.1"
+    broker_port: int = Field(default=1883, ge=1, le=65535)
+    devices: list[Device] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Registry:
+        seen: set[str] = set()
+        for device in self.devices:
+            if device.id in seen:
+                raise ValueError(f"device id {device.id!r} appears twice")
+            seen.add(device.id)
+        return self
+
+    def device(self, device_id: str) -> Device | None:
+        return next((d for d in self.devices if d.id == device_id), None)
+
+    def upsert(self, device: Device) -> None:
+        self.devices = [d for d in self.devices if d.id != device.id] + [device]
+
+    def by_role(self, role: Role) -> list[Device]:
+        return [d for d in self.devices if d.role == role]
+
+    @property
+    def hub(self) -> Device:
+        hubs = self.by_role("hub")
+        if not hubs:
+            raise ConfigError(f"store {self.store}: no hub device in the registry")
+        return hubs[0]
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.model_dump_json(indent=2) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> Registry:
+        return load_json_model(cls, path, missing_hint="run `calmdesk provision --demo` first")
