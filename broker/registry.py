@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from shared.protocol import Identifier, Role
+from shared.protocol import DeviceRole, Identifier
 from shared.settings import ConfigError, load_json_model
 
 
@@ -14,7 +14,7 @@ class Device(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: Identifier
-    role: Role
+    role: DeviceRole
     display_name: str = Field(default="", max_length=200)
     counter: str = Field(default="", max_length=200)
 
@@ -44,7 +44,7 @@ class Registry(BaseModel):
     def upsert(self, device: Device) -> None:
         self.devices = [d for d in self.devices if d.id != device.id] + [device]
 
-    def by_role(self, role: Role) -> list[Device]:
+    def by_role(self, role: DeviceRole) -> list[Device]:
         return [d for d in self.devices if d.role == role]
 
     @property

@@ -42,6 +42,7 @@ LongText = Annotated[str, Field(max_length=4000)]
 Level = Literal["manager", "security"]
 DeviceKind = Literal["kiosk", "pager", "hub"]
 Role = Literal["kiosk", "manager", "security", "hub"]
+DeviceRole = Literal["kiosk", "manager", "security", "hub", "monitor"]
 ResponderRole = Literal["manager", "security"]
 RiskLevel = Literal["low", "medium", "high"]
 

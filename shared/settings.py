@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.mqtt_link import BrokerAddress
-from shared.protocol import Identifier, Role
+from shared.protocol import DeviceRole, Identifier
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -55,7 +55,7 @@ class DeviceConfig(BaseModel):
 
     store: Identifier
     device: Identifier
-    role: Role
+    role: DeviceRole
     display_name: str = Field(default="", max_length=200)
     counter: str = Field(default="", max_length=200)
     password: str = Field(min_length=16)

@@ -1,0 +1,179 @@
+"""The hub service: records every event of the store and publishes the alert state.
+
+The hub is not in the paging path (kiosk → broker → pagers works without it). It subscribes
+with a persistent session and manual acknowledgement, and acknowledges a message only after its
+database commit, so a hub killed mid-write gets the message again. A database outage stops
+recording, not the store: the message stays unacknowledged and is retried until it is written.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from broker.recorder import Recorded, Recorder, Rejected, validate
+from shared import topics
+from shared.db.engine import make_engine, migrate, session_factory
+from shared.mqtt_link import LinkEvent, LinkState, MqttLink, Received
+from shared.protocol import AlertState, IncidentRecorded, IncidentReport, Presence, encode
+from shared.settings import DeviceConfig
+
+log = logging.getLogger(__name__)
+
+DB_RETRY_S = 2.0
+
+
+@dataclass
+class HubStats:
+    recorded: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    rejections: list[str] = field(default_factory=list)
+
+
+class Hub:
+    """Recorder loop plus retained alert state, for one store."""
+
+    def __init__(
+        self,
+        config: DeviceConfig,
+        database_url: str,
+        *,
+        on_recorded: Callable[[Recorded], None] | None = None,
+    ) -> None:
+        if config.role != "hub":
+            raise ValueError(f"{config.device} is a {config.role}, not a hub")
+        self.config = config
+        migrate(database_url)
+        self.engine = make_engine(database_url)
+        self.sessions = session_factory(self.engine)
+        self.recorder = Recorder(self.sessions)
+        self.stats = HubStats()
+        self._on_recorded = on_recorded
+        self._inbox: queue.Queue[Received | None] = queue.Queue()
+        self._stopping = threading.Event()
+        store = config.store
+        self._status_topic = topics.status(store, "hub", config.device)
+        self.link = MqttLink(
+            device_id=config.device,
+            password=config.password,
+            address=config.address,
+            subscriptions=[
+                topics.all_kiosk_alerts(store),
+                topics.all_kiosk_incidents(store),
+                topics.all_pager_acks(store),
+                topics.all_status(store),
+            ],
+            on_received=self._inbox.put,
+            on_link_event=self._on_link_event,
+            manual_ack=True,
+            will=(self._status_topic, encode(self._presence(online=False, clean=False))),
+        )
+        self._worker = threading.Thread(target=self._work, name="hub-recorder", daemon=True)
+
+    def start(self) -> None:
+        self._worker.start()
+        self.link.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._inbox.put(None)
+        self._worker.join(10)
+        final = (self._status_topic, encode(self._presence(online=False, clean=True)))
+        self.link.stop(final_message=final)
+        self.engine.dispose()
+
+    # Network thread ------------------------------------------------------------------
+
+    def _on_link_event(self, event: LinkEvent) -> None:
+        if event.state is LinkState.ONLINE:
+            payload = encode(self._presence(online=True, clean=True))
+            self.link.publish(self._status_topic, payload, retain=True)
+
+    def _presence(self, *, online: bool, clean: bool) -> Presence:
+        return Presence(
+            store=self.config.store,
+            device=self.config.device,
+            kind="hub",
+            role="hub",
+            online=online,
+            clean=clean,
+            display_name="hub",
+        )
+
+    # Worker thread ---------------------------------------------------------------------
+
+    def _work(self) -> None:
+        while True:
+            received = self._inbox.get()
+            if received is None:
+                return
+            if self._handle(received):
+                self.link.ack(received)
+
+    def _handle(self, received: Received) -> bool:
+        """Validate and record one message. False only when stopping before it was written."""
+        try:
+            message = validate(received.topic, received.payload)
+        except Rejected as error:
+            self.stats.rejected += 1
+            self.stats.rejections.append(str(error))
+            log.warning("rejected message on %s: %s", received.topic, error)
+            return True  # acknowledged, never recorded: resending it cannot make it valid
+        while not self._stopping.is_set():
+            try:
+                result = self.recorder.record(message)
+                break
+            except SQLAlchemyError as error:
+                log.error(
+                    "database unavailable; message %s stays unacknowledged, retry in %.0f s: %s",
+                    message.event_id,
+                    DB_RETRY_S,
+                    error.__class__.__name__,
+                )
+                time.sleep(DB_RETRY_S)
+        else:
+            return False
+        if result.new:
+            self.stats.recorded += 1
+        else:
+            self.stats.duplicates += 1
+        self._publish_consequences(result)
+        if self._on_recorded is not None:
+            self._on_recorded(result)
+        return True
+
+    def _publish_consequences(self, result: Recorded) -> None:
+        message = result.message
+        store, hub = self.config.store, self.config.device
+        if isinstance(message, IncidentReport):
+            # a receipt every time, duplicates too: the first one may have been lost
+            receipt = IncidentRecorded(
+                store=store, device=hub, report_event_id=message.event_id, for_device=message.device
+            )
+            self.link.publish(topics.hub_receipt(store, hub, message.device), encode(receipt))
+        alert = result.alert
+        if alert is None or not result.new:
+            return
+        topic = topics.hub_alert_state(store, hub, alert.alert_id)
+        if alert.status in ("resolved", "cancelled"):
+            self.link.publish(topic, b"", retain=True)  # clears the retained state
+            return
+        state = AlertState(
+            store=store,
+            device=hub,
+            drill=alert.drill,
+            alert_id=alert.alert_id,
+            kiosk=alert.kiosk,
+            level=alert.level,  # type: ignore[arg-type]
+            status=alert.status,  # type: ignore[arg-type]
+            raised_at=alert.raised_at,
+            responders=[alert.acknowledged_by] if alert.acknowledged_by else [],
+        )
+        self.link.publish(topic, encode(state), retain=True)

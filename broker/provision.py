@@ -1,0 +1,98 @@
+"""Provisioning: create devices with their own passwords and regenerate the broker's files.
+
+A password is generated per device, stored only hashed in Mosquitto's password file and in
+the device's own connection file (``var/devices/<id>.json``, mode 600, to be copied onto that
+device), and printed once. Nothing here is ever committed: ``var/`` is git-ignored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from broker.mosquitto import (
+    BrokerFiles,
+    hash_password,
+    new_password,
+    read_password_hashes,
+    write_broker_files,
+)
+from broker.registry import Device, Registry
+from shared.settings import DeviceConfig, HubSettings, device_file
+
+DEMO_STORE = "demo"
+DEMO_DEVICES = (
+    Device(id="hub", role="hub", display_name="Store hub"),
+    Device(id="kiosk-1", role="kiosk", display_name="Counter 1", counter="Counter 1"),
+    Device(id="kiosk-2", role="kiosk", display_name="Counter 2", counter="Counter 2"),
+    Device(id="pager-m1", role="manager", display_name="Alex"),
+    Device(id="pager-m2", role="manager", display_name="Robin"),
+    Device(id="pager-s1", role="security", display_name="Sam"),
+    Device(id="pager-s2", role="security", display_name="Kim"),
+    Device(id="console", role="monitor", display_name="Console"),
+)
+
+
+@dataclass(frozen=True)
+class Provisioned:
+    device: Device
+    password: str
+    file: Path
+
+
+def broker_files(settings: HubSettings) -> BrokerFiles:
+    return BrokerFiles(settings.data_dir / "mosquitto")
+
+
+def provision(
+    settings: HubSettings,
+    registry: Registry,
+    devices: list[Device],
+) -> list[Provisioned]:
+    """Give each device a new password and file; regenerate the broker's files."""
+    files = broker_files(settings)
+    hashes = read_password_hashes(files)
+    done = []
+    for device in devices:
+        registry.upsert(device)
+        password = new_password()
+        hashes[device.id] = hash_password(password)
+        config = DeviceConfig(
+            store=registry.store,
+            device=device.id,
+            role=device.role,
+            display_name=device.display_name,
+            counter=device.counter,
+            password=password,
+            broker_host=registry.broker_host,
+            broker_port=registry.broker_port,
+            emergency_number=registry.emergency_number,
+        )
+        path = device_file(settings, device.id)
+        config.save(path)
+        done.append(Provisioned(device, password, path))
+    registry.save(settings.registry_path)
+    write_broker_files(files, registry, hashes)
+    return done
+
+
+def provision_demo(settings: HubSettings, port: int = 1883) -> list[Provisioned]:
+    """A whole demo store; safe to run again (it keeps existing passwords)."""
+    if settings.registry_path.exists():
+        registry = Registry.load(settings.registry_path)
+        missing = [
+            d
+            for d in DEMO_DEVICES
+            if registry.device(d.id) is None or not device_file(settings, d.id).exists()
+        ]
+        if registry.broker_port != port:
+            registry.broker_port = port
+            missing = list(DEMO_DEVICES)  # every device file names the port
+        return provision(settings, registry, missing) if missing else []
+    registry = Registry(
+        store=DEMO_STORE,
+        store_name="Demo store",
+        emergency_number="112",
+        broker_port=port,
+    )
+    return provision(settings, registry, list(DEMO_DEVICES))

@@ -1,0 +1,55 @@
+"""Fixtures shared by every kind of test."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Kivy writes ~/.kivy and parses sys.argv unless told otherwise; keep tests hermetic.
+os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="calmdesk-kivy-"))
+os.environ.setdefault("KIVY_NO_ARGS", "1")
+os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+
+from tests.support.postgres import PostgresServer, PostgresUnavailable
+from tests.support.store import Store, running_store
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """A provisioned demo store whose real Mosquitto runs on a free loopback port."""
+    with running_store(tmp_path) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    server = PostgresServer()
+    try:
+        server.start()
+    except (PostgresUnavailable, OSError) as error:
+        if os.environ.get("CALMDESK_REQUIRE_POSTGRES"):
+            raise
+        pytest.skip(f"PostgreSQL server could not be started here: {error}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The recorder's database: a SQLite file, and a fresh database on a real PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'calmdesk.db'}"
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    import sqlalchemy
+
+    name = f"t_{os.getpid()}_{abs(hash(request.node.nodeid)) % 10**8}"
+    admin = sqlalchemy.create_engine(server.url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    yield server.url.rsplit("/", 1)[0] + f"/{name}"
