@@ -39,23 +39,37 @@ def raised(t: float = 0, level: str = "manager", alert_id: uuid.UUID = ALERT, **
 
 def ack(t: float = 5, device: str = "pager-a", name: str = "Alex", role: str = "manager", **kw):
     return Acknowledged(
-        alert_id=kw.pop("alert_id", ALERT), store=kw.pop("store", STORE), device=device,
-        responder_name=name, responder_role=role, sent_at=at(t), **kw,
-    )  # fmt: skip
+        alert_id=kw.pop("alert_id", ALERT),
+        store=kw.pop("store", STORE),
+        device=device,
+        responder_name=name,
+        responder_role=role,
+        sent_at=at(t),
+        **kw,
+    )
 
 
 def on_scene(t: float = 30, device: str = "pager-a", name: str = "Alex", role: str = "manager"):
     return OnScene(
-        alert_id=ALERT, store=STORE, device=device, responder_name=name,
-        responder_role=role, sent_at=at(t),
-    )  # fmt: skip
+        alert_id=ALERT,
+        store=STORE,
+        device=device,
+        responder_name=name,
+        responder_role=role,
+        sent_at=at(t),
+    )
 
 
 def resolved(t: float = 60, device: str = "pager-a", name: str = "Alex", role: str = "manager"):
     return Resolved(
-        alert_id=ALERT, store=STORE, device=device, responder_name=name,
-        responder_role=role, sent_at=at(t), note="customer calmed",
-    )  # fmt: skip
+        alert_id=ALERT,
+        store=STORE,
+        device=device,
+        responder_name=name,
+        responder_role=role,
+        sent_at=at(t),
+        note="customer calmed",
+    )
 
 
 def cancelled(t: float = 10, device: str = KIOSK, reason: str = "false_alarm") -> AlertCancelled:
@@ -270,9 +284,11 @@ def test_an_ack_after_the_call_for_help_rung_clears_the_call_for_help_prompt() -
 
 def test_raising_to_security_starts_without_the_managers_call_for_help() -> None:
     view = run(
-        raised(0, "manager"), escalated("manager_call_for_help", 120, call_for_help=True),
-        ack(125), raised(130, "security"),
-    )  # fmt: skip
+        raised(0, "manager"),
+        escalated("manager_call_for_help", 120, call_for_help=True),
+        ack(125),
+        raised(130, "security"),
+    )
     assert not view.call_for_help and view.status == "raised"
 
 
@@ -352,7 +368,9 @@ def test_book_forgets_old_history_and_never_reopens_a_forgotten_alert() -> None:
     old, new = uuid.UUID(int=1), uuid.UUID(int=2)
     for alert_id in (old, new):
         book.apply(raised(0, alert_id=alert_id))
-        book.apply(AlertCancelled(alert_id=alert_id, store=STORE, device=KIOSK, reason="false_alarm"))
+        book.apply(
+            AlertCancelled(alert_id=alert_id, store=STORE, device=KIOSK, reason="false_alarm")
+        )
     assert old not in book and [v.alert_id for v in book.history()] == [new]
     assert book.apply(raised(99, alert_id=old)) is None and old not in book
 
