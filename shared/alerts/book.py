@@ -63,8 +63,7 @@ class AlertBook(Mapping[uuid.UUID, AlertView]):
             new = fold([message, *self._pending.pop(alert_id, [])])
         else:
             new = apply(old, message)
-        if new is None:
-            return None
+        assert new is not None  # a raise is among the messages
         self._views[alert_id] = new
         if new.closed and alert_id not in self._closed:
             self._close(alert_id)

@@ -209,6 +209,15 @@ def test_arriving_on_scene_without_an_ack_still_names_the_responder() -> None:
     assert view.status == "on_scene" and view.first_responder.name == "Kim"
 
 
+def test_the_same_responder_on_scene_twice_counts_once() -> None:
+    view = run(raised(), on_scene(30), on_scene(31))
+    assert len(view.timeline) == 2 and view.status == "on_scene"
+
+
+def test_fold_without_a_raise_gives_no_view() -> None:
+    assert fold([ack(5), cancelled(6)]) is None
+
+
 def test_a_late_ack_does_not_move_the_status_back_from_on_scene() -> None:
     view = run(raised(), on_scene(30), ack(31, "pager-b", "Kim"))
     assert view.status == "on_scene"
@@ -256,6 +265,20 @@ def test_escalation_steps_are_listed_once_in_order() -> None:
     assert view.notified_roles == {"security", "manager"}
     assert view.extra_responders_requested == 1
     assert not view.call_for_help
+
+
+def test_a_step_is_taken_once_even_when_it_was_built_without_the_deterministic_id() -> None:
+    by_hand = AlertEscalated(
+        alert_id=ALERT,
+        step_id="manager_next_manager",
+        store=STORE,
+        device="hub-1",
+        sent_at=at(46),
+        extra_responders=1,
+    )
+    view = run(raised(), escalated("manager_next_manager", 45, extra_responders=1), by_hand)
+    assert view.escalation_steps_done == ("manager_next_manager",)
+    assert view.extra_responders_requested == 1
 
 
 def test_the_last_rung_tells_staff_to_call_for_help() -> None:
