@@ -139,9 +139,10 @@ per_listener_settings false
 allow_anonymous false
 password_file {files.passwords.resolve()}
 acl_file {files.acl.resolve()}
-use_username_as_clientid true
 
 listener {listen_port} {bind}
+# a listener option: it must follow the listener line to take effect
+use_username_as_clientid true
 max_packet_size {MAX_PACKET_BYTES}
 max_queued_messages {MAX_QUEUED_MESSAGES}
 max_inflight_messages 100
