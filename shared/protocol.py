@@ -209,6 +209,9 @@ class Presence(Message):
     on_duty: bool = False
     display_name: ShortText = ""
     clean: bool = True
+    session_started_at: AwareDatetime | None = None
+    """When this connection began. The Last Will carries the same value, so a will overrides
+    exactly the messages of its own session and never a newer one."""
 
 
 AlertStatus = Literal["raised", "acknowledged", "on_scene", "resolved", "cancelled"]
@@ -220,10 +223,13 @@ class AlertState(Message):
     type: Literal["alert_state"] = "alert_state"
     alert_id: uuid.UUID
     kiosk: Identifier
+    counter: ShortText = ""
     level: Level
+    silent: bool = False
     status: AlertStatus
     raised_at: AwareDatetime
     responders: list[ShortText] = Field(default_factory=list, max_length=50)
+    escalation_steps: int = Field(default=0, ge=0)
 
 
 AnyMessage = Annotated[
