@@ -1,0 +1,167 @@
+"""The networking half of a kiosk or pager app, without any Kivy: link, outbox, presence.
+
+Apps create one :class:`DeviceRuntime` and give it a ``dispatch`` function that runs a callable
+on their UI thread (for Kivy: ``Clock.schedule_once``). Every callback the app receives runs
+through it, so view-models are only ever touched on the UI thread. Tests pass a dispatcher that
+calls at once or collects into a queue.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+from shared import topics
+from shared.courier import Courier, DeliveryStatus
+from shared.mqtt_link import LinkEvent, LinkState, MqttLink, Received
+from shared.outbox import Outbox
+from shared.protocol import (
+    IncidentRecorded,
+    Message,
+    Presence,
+    ProtocolError,
+    decode,
+    encode,
+    utc_now,
+)
+from shared.settings import DeviceConfig
+
+log = logging.getLogger(__name__)
+
+Dispatch = Callable[[Callable[[], None]], None]
+RESEND_UNCONFIRMED_EVERY_S = 30.0
+
+
+def call_now(fn: Callable[[], None]) -> None:
+    """A dispatcher for code without a UI loop: run the callback on the calling thread."""
+    fn()
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    event_id: uuid.UUID
+    status: DeliveryStatus
+    detail: str
+
+
+class DeviceRuntime:
+    """One device's connection to its store, with durable sending and retained presence."""
+
+    def __init__(
+        self,
+        config: DeviceConfig,
+        data_dir: Path,
+        *,
+        subscriptions: Sequence[str],
+        on_message: Callable[[Message], None],
+        on_delivery: Callable[[Delivery], None] | None = None,
+        on_link: Callable[[LinkEvent], None] | None = None,
+        dispatch: Dispatch = call_now,
+        on_duty: bool = True,
+        keepalive_s: int = 10,
+    ) -> None:
+        self.config = config
+        self._dispatch = dispatch
+        self._on_message = on_message
+        self._on_delivery = on_delivery
+        self._on_link = on_link
+        self.on_duty = on_duty
+        self.session_started_at = utc_now()
+        self._status_topic = topics.status(config.store, config.kind, config.device)
+        self._stop = threading.Event()
+        wanted = [*subscriptions, topics.receipts_for(config.store, config.device)]
+        self.link = MqttLink(
+            device_id=config.device,
+            password=config.password,
+            address=config.address,
+            subscriptions=wanted,
+            on_received=self._received,
+            on_link_event=self._link_event,
+            keepalive_s=keepalive_s,
+            will=(self._status_topic, encode(self.presence(online=False, clean=False))),
+        )
+        self.outbox = Outbox(config.outbox_path(data_dir))
+        self.courier = Courier(self.link, self.outbox, self._delivery)
+        self._resender = threading.Thread(target=self._resend_loop, daemon=True)
+
+    # Life cycle ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Connect in the background and resend what a previous run left in the outbox."""
+        self.link.start()
+        self.courier.resume()
+        self._resender.start()
+
+    def stop(self) -> None:
+        """A clean exit: say offline (so nobody is paged about it), then disconnect."""
+        self._stop.set()
+        final = (self._status_topic, encode(self.presence(online=False, clean=True)))
+        self.link.stop(final_message=final)
+        self.courier.close()
+        self.outbox.close()
+
+    # Sending ------------------------------------------------------------------------
+
+    def send(self, message: Message, topic: str, *, needs_receipt: bool = False) -> None:
+        """Store in the outbox, then publish. Raises before claiming anything if it cannot."""
+        self.courier.send(message, topic, needs_receipt=needs_receipt)
+
+    def presence(self, *, online: bool, clean: bool = True) -> Presence:
+        role = self.config.role if self.config.role != "monitor" else "manager"
+        return Presence(
+            store=self.config.store,
+            device=self.config.device,
+            kind=self.config.kind,
+            role=role,  # type: ignore[arg-type]
+            online=online,
+            on_duty=self.on_duty and online,
+            display_name=self.config.display_name,
+            clean=clean,
+            session_started_at=self.session_started_at,
+        )
+
+    def set_on_duty(self, on_duty: bool) -> None:
+        self.on_duty = on_duty
+        self._publish_presence()
+
+    def _publish_presence(self) -> None:
+        payload = encode(self.presence(online=True))
+        self.link.publish(self._status_topic, payload, retain=True)
+
+    # Network thread -------------------------------------------------------------------
+
+    def _received(self, received: Received) -> None:
+        if not received.payload:
+            return  # a cleared retained message
+        try:
+            message = decode(received.payload)
+        except ProtocolError as error:
+            log.warning(
+                "%s: ignored a message on %s: %s", self.config.device, received.topic, error
+            )
+            return
+        if isinstance(message, IncidentRecorded):
+            if message.for_device == self.config.device:
+                self.courier.receipt(message.report_event_id)
+            return
+        self._dispatch(partial(self._on_message, message))
+
+    def _link_event(self, event: LinkEvent) -> None:
+        if event.state is LinkState.ONLINE:
+            self._publish_presence()
+        if self._on_link is not None:
+            self._dispatch(partial(self._on_link, event))
+
+    def _delivery(self, event_id: uuid.UUID, status: DeliveryStatus, detail: str) -> None:
+        if self._on_delivery is not None:
+            self._dispatch(partial(self._on_delivery, Delivery(event_id, status, detail)))
+
+    def _resend_loop(self) -> None:
+        while not self._stop.wait(RESEND_UNCONFIRMED_EVERY_S):
+            if self.link.connected:
+                self.courier.resend_unconfirmed()
