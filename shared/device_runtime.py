@@ -63,6 +63,7 @@ class DeviceRuntime:
         on_link: Callable[[LinkEvent], None] | None = None,
         dispatch: Dispatch = call_now,
         on_duty: bool = True,
+        announce_presence: bool = True,
         keepalive_s: int = 10,
     ) -> None:
         self.config = config
@@ -71,6 +72,8 @@ class DeviceRuntime:
         self._on_delivery = on_delivery
         self._on_link = on_link
         self.on_duty = on_duty
+        # a read-only console or a one-shot script is nobody's presence
+        self._announce = announce_presence and config.role != "monitor"
         self.session_started_at = utc_now()
         self._status_topic = topics.status(config.store, config.kind, config.device)
         self._stop = threading.Event()
@@ -83,7 +86,11 @@ class DeviceRuntime:
             on_received=self._received,
             on_link_event=self._link_event,
             keepalive_s=keepalive_s,
-            will=(self._status_topic, encode(self.presence(online=False, clean=False))),
+            will=(
+                (self._status_topic, encode(self.presence(online=False, clean=False)))
+                if self._announce
+                else None
+            ),
         )
         self.outbox = Outbox(config.outbox_path(data_dir))
         self.courier = Courier(self.link, self.outbox, self._delivery)
@@ -101,7 +108,7 @@ class DeviceRuntime:
         """A clean exit: say offline (so nobody is paged about it), then disconnect."""
         self._stop.set()
         final = (self._status_topic, encode(self.presence(online=False, clean=True)))
-        self.link.stop(final_message=final)
+        self.link.stop(final_message=final if self._announce else None)
         self.courier.close()
         self.outbox.close()
 
@@ -130,6 +137,8 @@ class DeviceRuntime:
         self._publish_presence()
 
     def _publish_presence(self) -> None:
+        if not self._announce:
+            return
         payload = encode(self.presence(online=True))
         self.link.publish(self._status_topic, payload, retain=True)
 

@@ -129,6 +129,7 @@ class MqttLink:
         self._waiting: dict[int, OnOutcome] = {}
         self._early: dict[int, PublishOutcome] = {}
         self._connected = threading.Event()
+        self._stopping = False
         self.state = LinkState.OFFLINE
 
         client = paho.Client(
@@ -190,6 +191,7 @@ class MqttLink:
                 info.wait_for_publish(timeout)
             except (RuntimeError, ValueError) as error:
                 log.info("%s: final status not sent: %s", self.device_id, error)
+        self._stopping = True
         self._client.disconnect()
         self._client.loop_stop()
         self._connected.clear()
@@ -285,7 +287,7 @@ class MqttLink:
     ) -> None:
         was_connected = self._connected.is_set()
         self._connected.clear()
-        if was_connected:
+        if was_connected and not self._stopping:
             log.info("%s: disconnected (%s); will reconnect", self.device_id, reason_code)
         if self.state is not LinkState.REFUSED:
             self._set_state(LinkEvent(LinkState.OFFLINE, str(reason_code)))
