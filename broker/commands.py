@@ -77,7 +77,14 @@ class StoreServices:
             if with_broker
             else None
         )
-        self.hub = Hub(hub_config, settings.resolved_database_url())
+        from shared.alerts.policy import load_store_policy
+
+        self.hub = Hub(
+            hub_config,
+            settings.resolved_database_url(),
+            policy=load_store_policy(self.registry.store, settings.data_dir / "policies"),
+            counters={d.id: d.counter or d.display_name for d in self.registry.by_role("kiosk")},
+        )
         self.database_url = settings.resolved_database_url()
 
     def start(self) -> None:

@@ -17,11 +17,20 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from broker.escalation import HubEscalation
 from broker.recorder import Recorded, Recorder, Rejected, validate
 from shared import topics
+from shared.alerts.policy import Policy, default_policy
 from shared.db.engine import make_engine, migrate, session_factory
 from shared.mqtt_link import LinkEvent, LinkState, MqttLink, Received
-from shared.protocol import AlertState, IncidentRecorded, IncidentReport, Presence, encode
+from shared.protocol import (
+    AlertState,
+    IncidentRecorded,
+    IncidentReport,
+    Message,
+    Presence,
+    encode,
+)
 from shared.settings import DeviceConfig
 
 log = logging.getLogger(__name__)
@@ -46,6 +55,8 @@ class Hub:
         database_url: str,
         *,
         on_recorded: Callable[[Recorded], None] | None = None,
+        policy: Policy | None = None,
+        counters: dict[str, str] | None = None,
     ) -> None:
         if config.role != "hub":
             raise ValueError(f"{config.device} is a {config.role}, not a hub")
@@ -60,6 +71,14 @@ class Hub:
         self._stopping = threading.Event()
         store = config.store
         self._status_topic = topics.status(store, "hub", config.device)
+        self._escalation_topic = topics.hub_escalation(store, config.device)
+        self.escalation = HubEscalation(
+            store=store,
+            hub=config.device,
+            policy=policy or default_policy(),
+            publish=self._publish_own,
+            counters=counters or {},
+        )
         self.link = MqttLink(
             device_id=config.device,
             password=config.password,
@@ -69,6 +88,7 @@ class Hub:
                 topics.all_kiosk_incidents(store),
                 topics.all_pager_acks(store),
                 topics.all_status(store),
+                topics.all_hub_escalations(store),
             ],
             on_received=self._inbox.put,
             on_link_event=self._on_link_event,
@@ -79,9 +99,11 @@ class Hub:
 
     def start(self) -> None:
         self._worker.start()
+        self.escalation.start()
         self.link.start()
 
     def stop(self) -> None:
+        self.escalation.stop()
         self._stopping.set()
         self._inbox.put(None)
         self._worker.join(10)
@@ -95,6 +117,12 @@ class Hub:
         if event.state is LinkState.ONLINE:
             payload = encode(self._presence(online=True, clean=True))
             self.link.publish(self._status_topic, payload, retain=True)
+            self.escalation.connected()
+
+    def _publish_own(self, message: Message) -> None:
+        """Rungs and hub-raised alerts go out on the hub's own channel; we record them when
+        they come back, like everyone else's."""
+        self.link.publish(self._escalation_topic, encode(message))
 
     def _presence(self, *, online: bool, clean: bool) -> Presence:
         return Presence(
@@ -142,6 +170,7 @@ class Hub:
             return False
         if result.new:
             self.stats.recorded += 1
+            self.escalation.observe(message, retained=received.retained)
         else:
             self.stats.duplicates += 1
         self._publish_consequences(result)
@@ -171,6 +200,9 @@ class Hub:
             drill=alert.drill,
             alert_id=alert.alert_id,
             kiosk=alert.kiosk,
+            counter=alert.counter,
+            silent=alert.silent,
+            escalation_steps=alert.escalation_steps,
             level=alert.level,  # type: ignore[arg-type]
             status=alert.status,  # type: ignore[arg-type]
             raised_at=alert.raised_at,

@@ -44,7 +44,8 @@ _ALLOWED: dict[str, tuple[type[Message], ...]] = {
     "incident": (IncidentReport,),
     "ack": (Acknowledged, OnScene, Resolved),
     "status": (Presence,),
-    "escalation": (AlertEscalated,),
+    # the hub's own channel: ladder rungs, and alerts it raises itself (a kiosk went dark)
+    "escalation": (AlertEscalated, AlertRaised, AlertCancelled),
 }
 
 

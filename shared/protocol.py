@@ -103,7 +103,7 @@ class AlertCancelled(Message):
 
     type: Literal["alert_cancelled"] = "alert_cancelled"
     alert_id: uuid.UUID
-    reason: Literal["false_alarm", "resolved_at_counter"]
+    reason: Literal["false_alarm", "resolved_at_counter", "device_back_online"]
 
 
 class AlertEscalated(Message):

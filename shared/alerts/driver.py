@@ -1,0 +1,69 @@
+"""Runs the escalation ladders for every open alert a device can see.
+
+The hub and the kiosk both use it (see docs/ARCHITECTURE.md, "Where the timers run"): each
+feeds it every message it receives, calls :meth:`EscalationDriver.tick` when the clock says so,
+and publishes what it returns. Because a rung's event id is derived from (alert, rung), both
+may publish the same rung and the recorder still stores it once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from shared.alerts.book import AlertBook
+from shared.alerts.policy import Decision, Policy, decide, escalation_messages
+from shared.alerts.presence import PresenceBook
+from shared.alerts.state import AlertView
+from shared.protocol import AlertEscalated, Message, Presence, utc_now
+
+
+class EscalationDriver:
+    """Alert book + presence book + policy; pure apart from the clock it is given."""
+
+    def __init__(
+        self,
+        *,
+        store: str,
+        device: str,
+        policy: Policy,
+        only_kiosk: str | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.store = store
+        self.device = device
+        self.policy = policy
+        self.only_kiosk = only_kiosk  # a kiosk drives only its own alerts
+        self.clock = clock
+        self.alerts = AlertBook()
+        self.presence = PresenceBook(store)
+
+    def observe(self, message: Message) -> AlertView | None:
+        """Feed one received (or locally sent) message; returns the alert it changed."""
+        if isinstance(message, Presence):
+            self.presence.apply(message)
+            return None
+        return self.alerts.apply(message)
+
+    def decisions(self, now: datetime | None = None) -> list[tuple[AlertView, Decision]]:
+        now = now or self.clock()
+        summary = self.presence.summary()
+        return [
+            (view, decide(view, now, summary, self.policy))
+            for view in self.alerts.open_alerts()
+            if self.only_kiosk is None or view.kiosk == self.only_kiosk
+        ]
+
+    def tick(self, now: datetime | None = None) -> list[AlertEscalated]:
+        """The rungs due now, already applied to the local book; the caller publishes them."""
+        now = now or self.clock()
+        due: list[AlertEscalated] = []
+        for view, decision in self.decisions(now):
+            for message in escalation_messages(decision, view, self.store, self.device, now=now):
+                self.alerts.apply(message)
+                due.append(message)
+        return due
+
+    def next_check_at(self, now: datetime | None = None) -> datetime | None:
+        times = [d.next_check_at for _, d in self.decisions(now) if d.next_check_at is not None]
+        return min(times, default=None)
