@@ -15,7 +15,7 @@ def test_every_incident_report_field_has_a_column() -> None:
     for field in IncidentReport.model_fields:
         if field in INCIDENT_NOT_STORED:
             continue
-        assert INCIDENT_RENAMES.get(field, field) in columns, f"IncidentReport.{field} is not stored"
+        assert INCIDENT_RENAMES.get(field, field) in columns, f"{field} is not stored"
     assert {"caution_description", "caution_reason", "caution_approved"} <= columns
 
 
