@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -76,11 +77,23 @@ def _expand(ranges: Iterable[tuple[int, int]]) -> set[int]:
     return {cp for start, end in ranges for cp in range(start, end + 1)}
 
 
+def _strings(value: object) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
 def content_characters(content_dir: Path = CONTENT_DIR) -> set[str]:
-    """Every printable character in every content file, plus the native language names."""
+    """Every character of every text value in the content files, plus the language names."""
     chars: set[str] = set()
     for path in sorted(content_dir.rglob("*.toml")):
-        chars.update(path.read_text(encoding="utf-8"))
+        for text in _strings(tomllib.loads(path.read_text(encoding="utf-8"))):
+            chars.update(text)
     for name in LANGUAGE_NAMES.values():
         chars.update(name)
     return {c for c in chars if c.isprintable() or c == "\u3000"}
