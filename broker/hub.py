@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -61,7 +60,8 @@ class Hub:
         if config.role != "hub":
             raise ValueError(f"{config.device} is a {config.role}, not a hub")
         self.config = config
-        migrate(database_url)
+        self.database_url = database_url
+        self.schema_ready = threading.Event()
         self.engine = make_engine(database_url)
         self.sessions = session_factory(self.engine)
         self.recorder = Recorder(self.sessions)
@@ -98,6 +98,9 @@ class Hub:
         self._worker = threading.Thread(target=self._work, name="hub-recorder", daemon=True)
 
     def start(self) -> None:
+        """Connect and record. If the database is down, start anyway: messages wait in the
+        broker, unacknowledged, until it is back."""
+        self._try_migrate()
         self._worker.start()
         self.escalation.start()
         self.link.start()
@@ -137,7 +140,31 @@ class Hub:
 
     # Worker thread ---------------------------------------------------------------------
 
+    def _try_migrate(self) -> bool:
+        try:
+            migrate(self.database_url)
+        except (SQLAlchemyError, OSError) as error:
+            log.error(
+                "database not reachable (%s); messages wait unacknowledged, retry in %.0f s",
+                error.__class__.__name__,
+                DB_RETRY_S,
+            )
+            return False
+        self.schema_ready.set()
+        return True
+
+    def _prepare_database(self) -> bool:
+        """Retry the migration while the database is unreachable. False if stopped first."""
+        while not self.schema_ready.is_set():
+            if self._stopping.is_set():
+                return False
+            if not self._try_migrate():
+                self._stopping.wait(DB_RETRY_S)
+        return True
+
     def _work(self) -> None:
+        if not self._prepare_database():
+            return
         while True:
             received = self._inbox.get()
             if received is None:
@@ -165,7 +192,7 @@ class Hub:
                     DB_RETRY_S,
                     error.__class__.__name__,
                 )
-                time.sleep(DB_RETRY_S)
+                self._stopping.wait(DB_RETRY_S)
         else:
             return False
         if result.new:

@@ -21,6 +21,7 @@ from shared.protocol import (
     decode,
     encode,
 )
+from tests.support.postgres import PostgresServer, PostgresUnavailable
 from tests.support.store import Store, eventually, publish_and_wait
 
 
@@ -154,3 +155,33 @@ def test_malformed_oversized_and_spoofed_payloads_are_logged_never_recorded(
     assert any("claims demo/kiosk-2" in text for text in rejections)
     assert any("does not belong" in text for text in rejections)
     hub.stop()
+
+
+@pytest.mark.postgres
+def test_database_outage_loses_nothing_and_recording_resumes(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The hub starts with its database down, keeps serving, and records everything later."""
+    server = PostgresServer()
+    try:
+        server.start()
+    except PostgresUnavailable as error:
+        pytest.skip(f"PostgreSQL server could not be started here: {error}")
+    server.stop_server()
+    hub = Hub(store.device("hub"), server.url)
+    try:
+        with caplog.at_level(logging.ERROR, logger="broker.hub"):
+            hub.start()
+            kiosk_link, _, _ = store.link("kiosk-1")
+            alert = alert_from(store)
+            topic = topics.kiosk_alert(store.store_id, "kiosk-1")
+            assert publish_and_wait(kiosk_link, topic, encode(alert)).ok
+            eventually(lambda: "database not reachable" in caplog.text)
+        assert hub.link.connected and not hub.schema_ready.is_set()
+
+        server.start_server()
+        eventually(lambda: hub.schema_ready.is_set(), timeout=15)
+        eventually(lambda: count(hub, AlertRow, alert_id=alert.alert_id) == 1, timeout=10)
+    finally:
+        hub.stop()
+        server.stop()

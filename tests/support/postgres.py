@@ -53,17 +53,21 @@ class PostgresServer:
             check=True,
             capture_output=True,
         )
+        self.start_server()
+
+    def start_server(self) -> None:
         options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+        log = str(self.folder / "log")
         subprocess.run(
             [
-                *run,
+                *self._as_user,
                 _bin("pg_ctl"),
                 "-D",
                 str(self.data),
                 "-o",
                 options,
                 "-l",
-                str(self.folder / "log"),
+                log,
                 "-w",
                 "start",
             ],
@@ -73,9 +77,12 @@ class PostgresServer:
         if not wait_for_port("127.0.0.1", self.port, 15):
             raise PostgresUnavailable(f"postgres did not open port {self.port}")
 
-    def stop(self) -> None:
+    def stop_server(self) -> None:
         subprocess.run(
             [*self._as_user, _bin("pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"],
             capture_output=True,
         )
+
+    def stop(self) -> None:
+        self.stop_server()
         shutil.rmtree(self.folder, ignore_errors=True)
