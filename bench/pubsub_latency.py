@@ -26,7 +26,7 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from broker.hub import Hub
 from shared import topics
 from shared.device_runtime import DeviceRuntime
-from shared.protocol import AlertRaised, decode
+from shared.protocol import AlertRaised, ProtocolError, decode
 from tests.support.store import running_store
 
 
@@ -81,7 +81,10 @@ def calmdesk_path(store: object, data_dir: Path, n: int, *, to_hub: Hub | None) 
         )
 
         def on_pager(received: object) -> None:
-            message = decode(received.payload)  # type: ignore[attr-defined]
+            try:
+                message = decode(received.payload)  # type: ignore[attr-defined]
+            except ProtocolError:
+                return  # the raw round-trip clients' payloads, on the same store
             arrived.put((message.event_id, time.perf_counter()))
 
         pager._on_received = on_pager  # bench only: time-stamp at arrival
@@ -110,6 +113,47 @@ def calmdesk_path(store: object, data_dir: Path, n: int, *, to_hub: Hub | None) 
     return samples
 
 
+def round_trips(port: int, creds: dict[str, str], n: int, *, nodelay: bool) -> list[float]:
+    """Kiosk publishes, the pager answers at once, the kiosk hears the answer: request/response,
+    where Nagle's algorithm plus delayed ACK can add ~40 ms per hop without TCP_NODELAY."""
+    import socket
+
+    answers: queue.Queue[float] = queue.Queue()
+    # devices of their own: the earlier measurements' links are still connected
+    ask, reply = "calmdesk/v1/demo/kiosk/kiosk-2/alert", "calmdesk/v1/demo/pager/pager-s2/ack"
+
+    def client(user: str) -> paho.Client:
+        c = paho.Client(
+            CallbackAPIVersion.VERSION2, client_id=user, protocol=MQTTProtocolVersion.MQTTv5
+        )
+        c.username_pw_set(user, creds[user])
+        if nodelay:
+            c.on_socket_open = lambda cl, u, sock: sock.setsockopt(
+                socket.IPPROTO_TCP, socket.TCP_NODELAY, 1
+            )
+        return c
+
+    pager = client("pager-s2")
+    pager.on_connect = lambda c, u, f, rc, p: c.subscribe(ask, qos=1)
+    pager.on_message = lambda c, u, m: c.publish(reply, b"ack", qos=1)
+    kiosk = client("kiosk-2")
+    kiosk.on_connect = lambda c, u, f, rc, p: c.subscribe(reply, qos=1)
+    kiosk.on_message = lambda c, u, m: answers.put(time.perf_counter())
+    for c in (pager, kiosk):
+        c.connect("127.0.0.1", port)
+        c.loop_start()
+    time.sleep(0.5)
+    samples = []
+    for _ in range(n):
+        start = time.perf_counter()
+        kiosk.publish(ask, b"x" * 400, qos=1)
+        samples.append((answers.get(timeout=5) - start) * 1000)
+    for c in (pager, kiosk):
+        c.loop_stop()
+        c.disconnect()
+    return samples
+
+
 def main(n: int = 200) -> None:
     with tempfile.TemporaryDirectory() as folder, running_store(Path(folder)) as store:
         kiosk, pager = store.device("kiosk-1"), store.device("pager-s1")
@@ -125,6 +169,10 @@ def main(n: int = 200) -> None:
                 "CalmDesk kiosk send -> pager", calmdesk_path(store, Path(folder), n, to_hub=None)
             )
         )
+        creds = {d: store.device(d).password for d in ("kiosk-2", "pager-s2")}
+        for nodelay in (False, True):
+            name = f"alert->ack round trip, NODELAY {'on' if nodelay else 'off'}"
+            print(summary(name, round_trips(store.port, creds, n, nodelay=nodelay)))
         hub = Hub(store.device("hub"), f"sqlite:///{Path(folder) / 'hub.db'}")
         hub.start()
         assert hub.link.wait_connected(5)
