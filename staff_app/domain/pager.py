@@ -147,7 +147,7 @@ class PagerCore:
         self._send = send
         self._scheduler = scheduler
         self._ring = ring
-        self._on_change = on_change
+        self.on_change = on_change
         self._late_after = timedelta(seconds=late_after_s)
         self._settle = timedelta(seconds=settle_s)
         self._arrivals: dict[uuid.UUID, Arrival] = {}
@@ -361,5 +361,5 @@ class PagerCore:
         )
 
     def _changed(self) -> None:
-        if self._on_change is not None:
-            self._on_change()
+        if self.on_change is not None:
+            self.on_change()

@@ -1,0 +1,168 @@
+"""Wiring only: device file → runtime + core + view-model + views, inside a Kivy App.
+
+Debug hooks for tests and the latency bench (off unless the variable is set):
+``CALMDESK_PAGER_TRACE=<file>`` appends one JSON line per ring, screen change and layout
+(the centres of tappable targets, for X input), with wall and monotonic times.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from shared import topics
+from shared.alerts import load_store_policy
+from shared.device_runtime import DeviceRuntime
+from shared.protocol import utc_now
+from shared.settings import DeviceConfig
+from staff_app.domain.pager import Holder, PagerCore
+from staff_app.domain.ring import RingController
+from staff_app.session import PagerSession
+
+log = logging.getLogger(__name__)
+
+WINDOW_SIZE = (420, 860)
+TRACE_ENV = "CALMDESK_PAGER_TRACE"
+
+
+def configure_window(width: int, height: int, title: str = "CalmDesk pager") -> None:
+    """Window size and behaviour; must run before anything imports kivy.core.window."""
+    from kivy.config import Config
+
+    Config.set("graphics", "width", str(width))
+    Config.set("graphics", "height", str(height))
+    Config.set("graphics", "resizable", "1")
+    Config.set("kivy", "exit_on_escape", "0")
+    Config.set("input", "mouse", "mouse,disable_multitouch")
+    os.environ.setdefault("KIVY_WINDOW_TITLE", title)
+
+
+class KivyScheduler:
+    """The domain's scheduler on Kivy's Clock (callbacks run on the UI thread)."""
+
+    def call_later(self, delay_s: float, fn: Callable[[], None]) -> object:
+        from kivy.clock import Clock
+
+        return Clock.schedule_once(lambda _dt, fn=fn: fn(), delay_s)
+
+    def now(self) -> datetime:
+        return utc_now()
+
+
+class Trace:
+    """Appends JSON lines for tests and benches; a no-op without a path."""
+
+    def __init__(self, path: str | None) -> None:
+        self._path = Path(path) if path else None
+        self._lock = threading.Lock()
+
+    def __call__(self, event: str, **fields: object) -> None:
+        if self._path is None:
+            return
+        line = {"event": event, "t_wall": time.time(), "t_mono": time.monotonic(), **fields}
+        with self._lock, self._path.open("a", encoding="utf-8") as out:
+            out.write(json.dumps(line, default=str) + "\n")
+
+
+def kivy_dispatch(fn: Callable[[], None]) -> None:
+    """Hand a callback from paho's thread to the Kivy thread (Clock is thread-safe)."""
+    from kivy.clock import Clock
+
+    Clock.schedule_once(lambda _dt, fn=fn: fn(), 0)
+
+
+def run_pager(config: DeviceConfig, data_dir: Path, *, lang: str | None = None) -> int:
+    """Open the pager window for ``config`` and run until the window closes."""
+    configure_window(*WINDOW_SIZE, title=f"CalmDesk pager — {config.display_name}")
+    from kivy.app import App
+    from kivy.clock import Clock
+
+    from staff_app.audio import KivySoundAudio, platform_vibrator
+    from staff_app.viewmodel import PagerViewModel
+    from staff_app.views import build_root, targets
+
+    trace = Trace(os.environ.get(TRACE_ENV))
+    session = PagerSession.load(data_dir, config.device)
+    if lang:
+        session.lang = lang
+    scheduler = KivyScheduler()
+    ring = RingController(
+        KivySoundAudio(),
+        scheduler,
+        vibrator=platform_vibrator(),
+        on_ring=lambda level: trace("ring", level=level),
+    )
+    policy = load_store_policy(config.store, data_dir / "policies")
+    on_duty = session.signed_in and session.on_duty
+    holder = Holder(config.device, config.store, config.role, config.display_name)  # type: ignore[arg-type]
+    late: dict[str, object] = {}
+
+    runtime = DeviceRuntime(
+        config,
+        data_dir,
+        subscriptions=[
+            topics.all_kiosk_alerts(config.store),
+            topics.all_pager_acks(config.store),
+            topics.all_hub_escalations(config.store),
+        ],
+        on_message=lambda message: late["vm"].on_message(message),  # type: ignore[attr-defined]
+        on_delivery=lambda delivery: late["vm"].on_delivery(delivery),  # type: ignore[attr-defined]
+        on_link=lambda event: late["vm"].on_link(event),  # type: ignore[attr-defined]
+        dispatch=kivy_dispatch,
+        on_duty=on_duty,
+    )
+    core = PagerCore(
+        holder,
+        send=runtime.send,
+        scheduler=scheduler,
+        ring=ring,
+        routing=policy.routing,
+        on_duty=on_duty,
+    )
+
+    def save(signed_in: bool, duty: bool, language: str) -> None:
+        PagerSession(signed_in, duty, language).save(data_dir, config.device)
+
+    vm = PagerViewModel(core, lang=session.lang, set_duty=runtime.set_on_duty, on_session=save)
+    late["vm"] = vm
+    vm.signed_in = session.signed_in
+    vm.refresh()
+
+    class PagerApp(App):
+        title = f"CalmDesk pager — {config.display_name}"
+
+        def build(self):  # type: ignore[no-untyped-def]
+            self.root_widget = build_root(vm)
+            return self.root_widget
+
+        def on_start(self) -> None:
+            runtime.start()
+            Clock.schedule_interval(vm.tick, 1.0)
+            vm.bind(screen=self._screen_changed, has_alert=self._screen_changed)
+            self._screen_changed()
+
+        def _screen_changed(self, *_args: object) -> None:
+            trace(
+                "screen",
+                screen=vm.screen,
+                band=vm.band_text,
+                counter=vm.counter_text,
+                alert=str(core.takeover().alert_id) if core.takeover() else None,
+            )
+            Clock.schedule_once(self._layout, 0.15)
+
+        def _layout(self, _dt: float) -> None:
+            trace("targets", screen=vm.screen, targets=targets(self.root_widget))
+
+        def on_stop(self) -> None:
+            ring.stop()
+            runtime.stop()
+
+    PagerApp().run()
+    return 0
