@@ -1,0 +1,231 @@
+"""One-tap escalation from the kiosk, with undo, cancel, upgrade and kiosk-side timers.
+
+The controller owns the kiosk's single open alert. Every message it writes goes to the local
+view *first* (so the screen and the escalation timer never wait for the network), then to the
+outbox through the :class:`Sender` (DeviceRuntime in the app, a fake in tests). The broker may
+be down: the alert is still in the outbox, the view still escalates on time, and the panel
+says plainly that it is not delivered (see :mod:`kiosk.domain.panel`).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal, Protocol
+
+from shared import topics
+from shared.alerts import AlertBook, AlertView, Policy, PresenceBook, decide, escalation_messages
+from shared.alerts.state import LEVEL_RANK
+from shared.protocol import (
+    AlertCancelled,
+    AlertContext,
+    AlertRaised,
+    Level,
+    Message,
+)
+
+log = logging.getLogger(__name__)
+
+UNDO_SECONDS = 5.0
+DeliveryState = Literal["queued", "delivered", "recorded", "failed"]
+TapResult = Literal["raised", "upgraded", "already", "error"]
+
+
+class Sender(Protocol):
+    """Where messages go: ``DeviceRuntime.send`` stores in the outbox, then publishes."""
+
+    def send(self, message: Message, topic: str, *, needs_receipt: bool = False) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class KioskIdentity:
+    store: str
+    device: str
+    counter: str
+    emergency_number: str = ""
+    drill: bool = False
+
+
+class EscalationController:
+    """The kiosk's open alert: raise, undo, upgrade, cancel, and the ladder timer."""
+
+    def __init__(
+        self,
+        identity: KioskIdentity,
+        sender: Sender,
+        policy: Policy,
+        presence: PresenceBook,
+        *,
+        undo_seconds: float = UNDO_SECONDS,
+        on_change: Callable[[], None] | None = None,
+    ) -> None:
+        self.identity = identity
+        self.sender = sender
+        self.policy = policy
+        self.presence = presence
+        self.undo_seconds = undo_seconds
+        self.on_change = on_change
+        self.book = AlertBook()
+        self.alert_id: uuid.UUID | None = None
+        self.deliveries: dict[uuid.UUID, DeliveryState] = {}
+        self.raise_event_id: uuid.UUID | None = None
+        """The latest raise (first tap or upgrade): the panel's 'sent' line is about it."""
+        self.raised_locally_at: datetime | None = None
+        self.undo_until: datetime | None = None
+        self.send_error: str | None = None
+        self.closed_alert_id: uuid.UUID | None = None
+        """The alert that was open when the flow ended, for the wrap-up report."""
+
+    # Reading ---------------------------------------------------------------------------
+
+    @property
+    def view(self) -> AlertView | None:
+        return self.book.get(self.alert_id) if self.alert_id else None
+
+    @property
+    def active(self) -> bool:
+        view = self.view
+        return view is not None and not view.closed
+
+    def raise_delivery(self) -> DeliveryState | None:
+        if self.raise_event_id is None:
+            return None
+        return self.deliveries.get(self.raise_event_id)
+
+    def undo_left(self, now: datetime) -> float:
+        """Seconds left to undo a Manager tap (0 once the window has passed)."""
+        if self.undo_until is None or not self.active:
+            return 0.0
+        return max(0.0, (self.undo_until - now).total_seconds())
+
+    @property
+    def topic(self) -> str:
+        return topics.kiosk_alert(self.identity.store, self.identity.device)
+
+    # Taps ------------------------------------------------------------------------------
+
+    def would_change(self, level: Level, *, silent: bool = False) -> bool:
+        """Whether :meth:`request` would raise or upgrade (for instant on-screen feedback)."""
+        view = self.view
+        if view is None or view.closed:
+            return True
+        if LEVEL_RANK[level] > LEVEL_RANK[view.level]:
+            return True
+        return view.silent and not silent and level == view.level
+
+    def request(
+        self, level: Level, now: datetime, context: AlertContext, *, silent: bool = False
+    ) -> TapResult:
+        """One tap on Manager or Security (or the disguised silent control).
+
+        A first tap raises a new alert. A tap on a higher level raises the same alert id
+        again (manager → security). A tap on the same or a lower level changes nothing: help
+        is already asked for, and a second alert would only confuse responders.
+        """
+        view = self.view
+        if view is not None and not view.closed:
+            if not self.would_change(level, silent=silent):
+                return "already"
+            alert_id, result = view.alert_id, "upgraded"
+            self.undo_until = None  # an upgrade is never undone by the manager's undo
+        else:
+            alert_id, result = uuid.uuid4(), "raised"
+            self.undo_until = (
+                now + timedelta(seconds=self.undo_seconds) if level == "manager" else None
+            )
+            self.deliveries.clear()
+        message = AlertRaised(
+            store=self.identity.store,
+            device=self.identity.device,
+            alert_id=alert_id,
+            level=level,
+            silent=silent,
+            counter=self.identity.counter,
+            context=context,
+            drill=self.identity.drill,
+            sent_at=now,
+        )
+        self.alert_id = alert_id
+        self.raise_event_id = message.event_id
+        self.raised_locally_at = now
+        return result if self._emit(message) else "error"
+
+    def undo(self, now: datetime) -> bool:
+        """Undo a Manager tap inside its window: recorded as a false alarm."""
+        if self.undo_left(now) <= 0:
+            return False
+        return self.cancel("false_alarm", now)
+
+    def cancel(self, reason: Literal["false_alarm", "resolved_at_counter"], now: datetime) -> bool:
+        """Close our open alert from the kiosk ("false alarm" or "resolved at the counter")."""
+        view = self.view
+        if view is None or view.closed:
+            return False
+        message = AlertCancelled(
+            store=self.identity.store,
+            device=self.identity.device,
+            alert_id=view.alert_id,
+            reason=reason,
+            drill=self.identity.drill,
+            sent_at=now,
+        )
+        self.undo_until = None
+        return self._emit(message)
+
+    def forget(self) -> None:
+        """The flow ended: the next tap starts a new incident."""
+        self.closed_alert_id = self.alert_id
+        self.alert_id = None
+        self.raise_event_id = None
+        self.undo_until = None
+        self.send_error = None
+
+    # Network (already on the UI thread) -----------------------------------------------
+
+    def on_message(self, message: Message) -> bool:
+        """An acknowledgement, rung or resolution from the store; True if our view changed."""
+        if self.alert_id is None or getattr(message, "alert_id", None) != self.alert_id:
+            return False
+        return self.book.apply(message) is not None
+
+    def on_delivery(self, event_id: uuid.UUID, status: DeliveryState) -> bool:
+        """A delivery status from the courier; True if it was one of ours."""
+        if event_id not in self.deliveries:
+            return False
+        if self.deliveries[event_id] == "recorded" and status == "delivered":
+            return False  # never step back
+        self.deliveries[event_id] = status
+        return True
+
+    # Timer -----------------------------------------------------------------------------
+
+    def tick(self, now: datetime) -> list[str]:
+        """Publish every due rung of the ladder (applied locally first); their step ids."""
+        view = self.view
+        if view is None or view.closed:
+            return []
+        decision = decide(view, now, self.presence.summary(), self.policy)
+        messages = escalation_messages(
+            decision, view, self.identity.store, self.identity.device, now=now
+        )
+        return [message.step_id for message in messages if self._emit(message)]
+
+    # Internals -------------------------------------------------------------------------
+
+    def _emit(self, message: Message) -> bool:
+        """Apply locally, then store and publish. A storage failure is shown, not hidden."""
+        self.book.apply(message)
+        self.deliveries.setdefault(message.event_id, "queued")
+        try:
+            self.sender.send(message, self.topic)
+        except Exception as error:  # ProtocolError / OutboxError: nothing was claimed
+            log.exception("%s: could not store %s", self.identity.device, message.type)
+            self.deliveries[message.event_id] = "failed"
+            self.send_error = str(error)
+            return False
+        if self.on_change is not None:
+            self.on_change()
+        return True

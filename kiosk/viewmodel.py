@@ -1,0 +1,457 @@
+"""The kiosk's view-model: Kivy properties the .kv views bind to, and the actions they call.
+
+Imports only kivy.event / kivy.properties / kivy.clock (safe without a window). Everything
+runs on the UI thread: the DeviceRuntime's ``dispatch`` hops network callbacks onto it. Every
+escalation tap updates these properties *before* any disk or network work, so the screen
+answers the tap on the very next frame.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from kivy.clock import Clock
+from kivy.event import EventDispatcher
+from kivy.properties import (
+    BooleanProperty,
+    ListProperty,
+    NumericProperty,
+    ObjectProperty,
+    OptionProperty,
+    StringProperty,
+)
+
+from kiosk.domain.escalation import EscalationController, KioskIdentity, Sender
+from kiosk.domain.flow import SCREENS, Flow
+from kiosk.domain.panel import Panel, build_panel, mmss
+from kiosk.domain.wrapup import WrapUp, WrapUpError
+from kiosk.settings import KioskSettings
+from kiosk.wrapup_vm import WrapUpViewModel
+from shared import topics
+from shared.alerts import Policy, PresenceBook, default_policy
+from shared.i18n import LANGUAGES, tr
+from shared.mqtt_link import LinkEvent, LinkState
+from shared.playbooks import load_card, load_playbooks, load_triage, route_triage
+from shared.protocol import Message, Presence
+
+log = logging.getLogger(__name__)
+PRESENCE_SYNC_S = 1.0
+"""After (re)connecting, retained presence arrives at once; after this long, an absent pager
+really means nobody is there."""
+MARKS = {"done": "✓", "waiting": "○", "alarm": "⚠", "info": "•"}
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class KioskViewModel(EventDispatcher):
+    """Screen state for the whole kiosk (one instance per app)."""
+
+    lang = OptionProperty("en", options=LANGUAGES)
+    screen = OptionProperty("home", options=SCREENS)
+    drill = BooleanProperty(False)
+    portrait = BooleanProperty(False)
+    # Status strip
+    counter_name = StringProperty("")
+    online = BooleanProperty(False)
+    managers_on_duty = NumericProperty(0)
+    security_on_duty = NumericProperty(0)
+    presence_known = BooleanProperty(False)
+    silent_label = StringProperty("")
+    silent_dot = OptionProperty(
+        "idle", options=("idle", "queued", "delivered", "answered", "alarm")
+    )
+    # Home and triage
+    tiles = ListProperty()
+    triage_text = StringProperty("")
+    triage_progress = StringProperty("")
+    # Steps
+    situation_title = StringProperty("")
+    step_text = StringProperty("")
+    step_say = StringProperty("")
+    step_avoid = StringProperty("")
+    progress_text = StringProperty("")
+    elapsed_text = StringProperty("")
+    suggestion_text = StringProperty("")
+    suggestion_role = StringProperty("")
+    can_next = BooleanProperty(False)
+    # Alert panel
+    alert_active = BooleanProperty(False)
+    alert_loud = BooleanProperty(False)
+    """An open alert that is *not* silent: only then may a screen show anything about it."""
+    alert_level = StringProperty("")
+    pressed = StringProperty("")
+    panel_header = StringProperty("")
+    panel_lines = ListProperty()
+    panel_alarm = BooleanProperty(False)
+    panel_closed = BooleanProperty(False)
+    alert_summary = StringProperty("")
+    advice_title = StringProperty("")
+    advice_lines = ListProperty()
+    undo_left = NumericProperty(0)
+    # Wrap-up, self-care, exit
+    wrapup = ObjectProperty(None, rebind=True)
+    wrapup_error = StringProperty("")
+    selfcare_title = StringProperty("")
+    selfcare_lines = ListProperty()
+    pin_entered = StringProperty("")
+    pin_error = BooleanProperty(False)
+
+    def __init__(
+        self,
+        identity: KioskIdentity,
+        sender: Sender,
+        *,
+        settings: KioskSettings | None = None,
+        policy: Policy | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        on_exit: Callable[[], None] | None = None,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.settings = settings or KioskSettings()
+        self.identity = identity
+        self.sender = sender
+        self.clock = clock
+        self.on_exit = on_exit
+        self.presence = PresenceBook(identity.store)
+        self.escalation = EscalationController(
+            identity,
+            sender,
+            policy or default_policy(),
+            self.presence,
+            undo_seconds=self.settings.undo_seconds,
+        )
+        self.flow = Flow(
+            load_playbooks("en"),
+            [q.id for q in load_triage("en")],
+            route=route_triage,
+            limit_minutes=self.settings.limit_minutes,
+        )
+        self.wrapup = WrapUpViewModel()
+        self._form: WrapUp | None = None
+        self._sync_event = None
+        self.counter_name = identity.counter or identity.device
+        self.drill = identity.drill
+        self.lang = self.settings.lang
+        self.bind(lang=lambda *_: self.refresh())
+        self.refresh()
+
+    # Helpers ---------------------------------------------------------------------------
+
+    def tr(self, key: str, lang: str | None = None, **fmt: object) -> str:
+        """UI text in the current (or given) language; kv passes ``vm.lang`` to bind to it."""
+        return tr(key, lang or self.lang, **fmt)
+
+    def _go(self, screen: str) -> None:
+        self.flow.go(screen)  # type: ignore[arg-type]
+        self.screen = self.flow.screen
+
+    # Escalation taps (feedback first, then disk and network) --------------------------
+
+    def tap_escalate(self, level: str, *, silent: bool = False) -> None:
+        """One tap on MANAGER / SECURITY / the disguised control, from any screen."""
+        now = self.clock()
+        if self.escalation.would_change(level, silent=silent):  # type: ignore[arg-type]
+            self.pressed = level
+            if silent:
+                self.silent_dot = "queued"
+            else:
+                self.alert_active = self.alert_loud = True
+                self.alert_level = level
+                self.panel_header = self._header(level, silent, 0)
+                self._go("alert")
+        elif not silent:
+            self._go("alert")  # help already asked for: show where it stands
+        self.escalation.request(level, now, self.flow.context(), silent=silent)  # type: ignore[arg-type]
+        self.refresh_alert()
+
+    def undo(self) -> None:
+        """Undo a Manager tap within its window (recorded as a false alarm)."""
+        if self.escalation.undo(self.clock()):
+            self._end_alert(to_wrapup=False)
+
+    def cancel_false_alarm(self) -> None:
+        if self.escalation.cancel("false_alarm", self.clock()):
+            self._end_alert(to_wrapup=False)
+
+    def resolved_here(self) -> None:
+        """Staff close the alert as resolved at the counter, then wrap up."""
+        if self.escalation.active:
+            self.escalation.cancel("resolved_at_counter", self.clock())
+        self._end_alert(to_wrapup=True)
+
+    def show_panel(self) -> None:
+        if self.escalation.view is not None:
+            self._go("alert")
+
+    def back_from_panel(self) -> None:
+        self._go(self.flow.previous if self.flow.previous not in ("alert", "exit") else "home")
+
+    def _end_alert(self, *, to_wrapup: bool) -> None:
+        if to_wrapup:
+            self.start_wrapup(near_miss=False)
+        else:
+            self.escalation.forget()
+            self.back_from_panel()
+        self.refresh_alert()
+
+    # Flow actions ----------------------------------------------------------------------
+
+    def set_lang(self, lang: str) -> None:
+        self.lang = lang
+
+    def start_triage(self) -> None:
+        self.flow.start_triage(self.clock())
+        self.screen = self.flow.screen
+        self.refresh()
+
+    def answer(self, yes: bool) -> None:
+        self.flow.answer(yes, self.clock())
+        self.screen = self.flow.screen
+        self.refresh()
+
+    def choose(self, situation: str) -> None:
+        self.flow.choose(situation, self.clock())
+        self.screen = self.flow.screen
+        self.refresh()
+
+    def next_step(self) -> None:
+        self.flow.next()
+        self.refresh()
+
+    def back(self) -> None:
+        self.flow.back()
+        self.screen = self.flow.screen
+        self.refresh()
+
+    def go_home(self) -> None:
+        if not self.escalation.active:
+            self.flow.reset()
+        self._go("home")
+        self.refresh()
+
+    def calmed(self) -> None:
+        """'Calmed without help': a near miss (or, with an alert open, resolved here)."""
+        if self.escalation.active:
+            self.resolved_here()
+            return
+        self.flow.calmed_without_help()
+        self.start_wrapup(near_miss=True)
+
+    def start_wrapup(self, *, near_miss: bool) -> None:
+        view = self.escalation.view
+        flow = self.flow
+        self._form = WrapUp(
+            store=self.identity.store,
+            device=self.identity.device,
+            counter=self.counter_name,
+            drill=self.identity.drill,
+            alert_id=view.alert_id if view is not None else None,
+            situation=flow.situation,
+            steps_reached=flow.max_step_reached + 1 if flow.situation else 0,
+            started_at=flow.started_at,
+            near_miss=near_miss and view is None,
+        )
+        self.wrapup.reset(near_miss=self._form.near_miss)
+        self.wrapup_error = ""
+        self.escalation.forget()
+        self._go("wrapup")
+        self.refresh()
+
+    def save_wrapup(self) -> bool:
+        """Validate and send the incident report (needs the hub's receipt); then self-care."""
+        if self._form is None:
+            return False
+        now = self.clock()
+        try:
+            report = self.wrapup.fill(self._form).to_report(now)
+        except WrapUpError as error:
+            self.wrapup_error = self.tr(error.key)
+            return False
+        try:
+            self.sender.send(
+                report,
+                topics.kiosk_incident(self.identity.store, self.identity.device),
+                needs_receipt=True,
+            )
+        except Exception as error:
+            log.exception("could not store the incident report")
+            self.wrapup_error = self.tr("kiosk.wrapup.error_store", detail=str(error)[:80])
+            return False
+        self._form = None
+        self.wrapup_error = ""
+        self._go("selfcare")
+        self.refresh()
+        return True
+
+    def finish_selfcare(self) -> None:
+        self.flow.reset()
+        self.screen = self.flow.screen
+        self.refresh()
+
+    # Staff exit ------------------------------------------------------------------------
+
+    def request_exit(self) -> None:
+        self.pin_entered, self.pin_error = "", False
+        self._go("exit")
+
+    def pin_key(self, key: str) -> None:
+        if key == "clear":
+            self.pin_entered, self.pin_error = "", False
+        elif key == "ok":
+            if self.pin_entered == self.settings.exit_pin:
+                if self.on_exit is not None:
+                    self.on_exit()
+            else:
+                self.pin_entered, self.pin_error = "", True
+        elif len(self.pin_entered) < 8:
+            self.pin_entered += key
+            self.pin_error = False
+
+    def cancel_exit(self) -> None:
+        self.pin_entered = ""
+        self.back_from_panel()
+
+    # Network callbacks (UI thread, via the runtime's dispatch) -------------------------
+
+    def on_message(self, message: Message) -> None:
+        if isinstance(message, Presence):
+            if self.presence.apply(message):
+                self.refresh_strip()
+            return
+        if self.escalation.on_message(message):
+            self.escalation.tick(self.clock())
+            self.refresh_alert()
+
+    def on_delivery(self, delivery: object) -> None:
+        if self.escalation.on_delivery(delivery.event_id, delivery.status):  # type: ignore[attr-defined]
+            self.refresh_alert()
+
+    def on_link(self, event: LinkEvent) -> None:
+        self.online = event.state is LinkState.ONLINE
+        if self.online and self._sync_event is None:
+            self._sync_event = Clock.schedule_once(self._presence_synced, PRESENCE_SYNC_S)
+        self.refresh_alert()
+
+    def _presence_synced(self, _dt: float = 0) -> None:
+        self.presence.mark_synced()
+        self.refresh_strip()
+
+    def tick(self, _dt: float = 0) -> None:
+        """Every half second: escalation timers, elapsed time, undo countdown."""
+        now = self.clock()
+        if self.escalation.tick(now) or self.escalation.view is not None:
+            self.refresh_alert()
+        self._refresh_time(now)
+
+    # Refresh ---------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Recompute every text for the current language and state."""
+        lang = self.lang
+        self.silent_label = self.settings.silent_label or self.tr("disguise.check_stock")
+        self.tiles = [{"id": p.id, "title": p.title, "risk": p.risk} for p in load_playbooks(lang)]
+        question = self.flow.triage_question
+        questions = {q.id: q.text for q in load_triage(lang)}
+        self.triage_text = questions.get(question, "") if question else ""
+        self.triage_progress = self.tr(
+            "nav.step_of", n=self.flow.triage_index + 1, total=len(questions)
+        )
+        self._refresh_step(lang)
+        card = load_card("self_care", lang)
+        self.selfcare_title, self.selfcare_lines = card.title, list(card.lines)
+        self.refresh_strip()
+        self.refresh_alert()
+        self.screen = self.flow.screen
+
+    def _refresh_step(self, lang: str) -> None:
+        flow = self.flow
+        playbook = next((p for p in load_playbooks(lang) if p.id == flow.situation), None)
+        if playbook is None:
+            self.situation_title = self.step_text = self.step_say = self.step_avoid = ""
+            self.can_next = False
+        else:
+            step = playbook.steps[flow.step_index]
+            self.situation_title = playbook.title
+            self.step_text = step.text
+            quote = lambda t: self.tr("playbook.quote", text=t)  # noqa: E731
+            self.step_say = "  ".join(quote(t) for t in step.say)
+            self.step_avoid = "  ".join(quote(t) for t in step.avoid)
+            self.can_next = flow.can_next
+            self.progress_text = self.tr(
+                "nav.step_of", n=flow.step_index + 1, total=flow.step_count
+            )
+        self._refresh_time(self.clock())
+
+    def _refresh_time(self, now: datetime) -> None:
+        self.elapsed_text = mmss(self.flow.elapsed(now))
+        suggestion = self.flow.suggestion(now)
+        if suggestion is None:
+            self.suggestion_text, self.suggestion_role = "", ""
+        else:
+            self.suggestion_role = suggestion.role
+            self.suggestion_text = self.tr(
+                f"kiosk.suggest.{suggestion.reason}",
+                role=self.tr(f"role.{suggestion.role}"),
+                minutes=self.flow.limit_minutes,
+            )
+        self.undo_left = int(self.escalation.undo_left(now) + 0.999)
+
+    def refresh_strip(self) -> None:
+        summary = self.presence.summary()
+        self.presence_known = summary.known
+        self.managers_on_duty = summary.manager.on_duty
+        self.security_on_duty = summary.security.on_duty
+
+    def refresh_alert(self) -> None:
+        view = self.escalation.view
+        now = self.clock()
+        if view is None:
+            self.alert_active = self.alert_loud = False
+            self.silent_dot, self.panel_lines, self.alert_summary = "idle", [], ""
+            self.panel_alarm = self.panel_closed = False
+            self.undo_left = 0
+            return
+        panel = build_panel(
+            view,
+            self.escalation.raise_delivery(),
+            now=now,
+            link_online=self.online,
+            emergency_number=self.identity.emergency_number,
+            undo_left_s=self.escalation.undo_left(now),
+            raised_locally_at=self.escalation.raised_locally_at,
+        )
+        self._show_panel(panel)
+
+    def _show_panel(self, panel: Panel) -> None:
+        self.alert_active = not panel.closed
+        self.alert_loud = not panel.closed and not panel.silent
+        self.alert_level = panel.level
+        self.panel_closed = panel.closed
+        self.panel_header = self._header(panel.level, panel.silent, panel.elapsed_s)
+        lines = []
+        for line in panel.lines:
+            fmt = dict(line.fmt)
+            if "role" in fmt:
+                fmt["role"] = self.tr(f"role.{fmt['role']}")
+            lines.append(
+                {"state": line.state, "mark": MARKS[line.state], "text": self.tr(line.key, **fmt)}
+            )
+        self.panel_lines = lines
+        self.panel_alarm = panel.alarm
+        self.silent_dot = panel.dot if panel.silent else "idle"
+        card = load_card(panel.advice_card, self.lang)
+        self.advice_title, self.advice_lines = card.title, list(card.lines[:3])
+        self.undo_left = panel.undo_left_s
+        summary = next((entry["text"] for entry in lines if entry["state"] != "info"), "")
+        self.alert_summary = f"{self.panel_header} · {summary}" if summary else self.panel_header
+
+    def _header(self, level: str, silent: bool, elapsed_s: int) -> str:
+        key = "alert.security_requested" if level == "security" else "alert.manager_requested"
+        drill = f"{self.tr('pager.drill')} · " if self.drill else ""
+        quiet = f" ({self.tr('escalate.silent')})" if silent else ""
+        return f"{drill}{self.tr(key)}{quiet} · {mmss(elapsed_s)}"
