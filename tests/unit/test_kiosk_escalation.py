@@ -111,7 +111,10 @@ def test_timers_publish_every_rung_locally_and_end_in_call_for_help_without_netw
     ctl.request("security", T0, CONTEXT)
     assert ctl.tick(T0 + timedelta(seconds=10)) == []
     assert ctl.tick(T0 + timedelta(seconds=21)) == ["security_second_guard"]
-    assert ctl.tick(T0 + timedelta(seconds=65)) == ["security_add_manager", "security_call_for_help"]
+    assert ctl.tick(T0 + timedelta(seconds=65)) == [
+        "security_add_manager",
+        "security_call_for_help",
+    ]
     assert all(isinstance(m, AlertEscalated) for m in sender.sent[1:])
     assert ctl.view is not None and ctl.view.needs_call_for_help
     assert ctl.tick(T0 + timedelta(seconds=90)) == []  # each rung once
@@ -122,9 +125,14 @@ def test_acknowledgement_stops_the_ladder_and_names_the_responder() -> None:
     ctl.request("security", T0, CONTEXT)
     view = ctl.view
     assert view is not None
-    ack = Acknowledged(store="s1", device="pager-s1", alert_id=view.alert_id,
-                       responder_name="Sam", responder_role="security",
-                       sent_at=T0 + timedelta(seconds=9))
+    ack = Acknowledged(
+        store="s1",
+        device="pager-s1",
+        alert_id=view.alert_id,
+        responder_name="Sam",
+        responder_role="security",
+        sent_at=T0 + timedelta(seconds=9),
+    )
     assert ctl.on_message(ack)
     assert ctl.tick(T0 + timedelta(seconds=120)) == []
     assert ctl.view.first_responder.name == "Sam"  # type: ignore[union-attr]
@@ -133,9 +141,13 @@ def test_acknowledgement_stops_the_ladder_and_names_the_responder() -> None:
 def test_messages_for_other_alerts_are_ignored() -> None:
     ctl = controller()
     ctl.request("security", T0, CONTEXT)
-    other = Acknowledged(store="s1", device="pager-s1", alert_id=AlertRaised(
-        store="s1", device="kiosk-2", level="manager", counter="x").alert_id,
-        responder_name="Sam", responder_role="security")
+    other = Acknowledged(
+        store="s1",
+        device="pager-s1",
+        alert_id=AlertRaised(store="s1", device="kiosk-2", level="manager", counter="x").alert_id,
+        responder_name="Sam",
+        responder_role="security",
+    )
     assert not ctl.on_message(other)
 
 
@@ -145,8 +157,9 @@ def test_storage_failure_is_reported_not_hidden() -> None:
     assert ctl.raise_delivery() == "failed" and ctl.send_error == "disk full"
     view = ctl.view
     assert view is not None
-    panel = build_panel(view, ctl.raise_delivery(), now=T0, link_online=True,
-                        emergency_number="112")
+    panel = build_panel(
+        view, ctl.raise_delivery(), now=T0, link_online=True, emergency_number="112"
+    )
     assert panel.alarm and panel.lines[0].key == "alert.not_delivered"
 
 
@@ -159,5 +172,6 @@ def test_delivery_status_never_steps_back_from_recorded() -> None:
     assert ctl.on_delivery(event, "recorded")
     assert not ctl.on_delivery(event, "delivered")
     assert ctl.raise_delivery() == "recorded"
-    assert not ctl.on_delivery(AlertRaised(store="s1", device="k", level="manager",
-                                           counter="").event_id, "delivered")
+    assert not ctl.on_delivery(
+        AlertRaised(store="s1", device="k", level="manager", counter="").event_id, "delivered"
+    )

@@ -13,16 +13,36 @@ T0 = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 
 def raised(level: str = "security", silent: bool = False) -> tuple[AlertBook, AlertView]:
     book = AlertBook()
-    view = book.apply(AlertRaised(store="s1", device="kiosk-1", level=level, silent=silent,
-                                  counter="Counter 1", sent_at=T0))
+    view = book.apply(
+        AlertRaised(
+            store="s1",
+            device="kiosk-1",
+            level=level,
+            silent=silent,
+            counter="Counter 1",
+            sent_at=T0,
+        )
+    )
     assert view is not None
     return book, view
 
 
-def panel(view: AlertView, delivery: str | None, seconds: float = 0.5, online: bool = True,
-          **extra: object) -> Panel:
-    return build_panel(view, delivery, now=T0 + timedelta(seconds=seconds), link_online=online,
-                       emergency_number="112", raised_locally_at=T0, **extra)  # type: ignore[arg-type]
+def panel(
+    view: AlertView,
+    delivery: str | None,
+    seconds: float = 0.5,
+    online: bool = True,
+    **extra: object,
+) -> Panel:
+    return build_panel(
+        view,
+        delivery,
+        now=T0 + timedelta(seconds=seconds),
+        link_online=online,
+        emergency_number="112",
+        raised_locally_at=T0,
+        **extra,
+    )  # type: ignore[arg-type]
 
 
 def keys(p: Panel) -> list[tuple[str, str]]:
@@ -46,16 +66,24 @@ def test_queued_while_offline_is_not_delivered_at_once() -> None:
 def test_delivered_says_sent_and_waits_for_acknowledgement() -> None:
     _, view = raised()
     p = panel(view, "delivered", seconds=5)
-    assert keys(p) == [("done", "alert.sent"), ("waiting", "kiosk.panel.waiting_ack"),
-                       ("waiting", "alert.on_scene")]
+    assert keys(p) == [
+        ("done", "alert.sent"),
+        ("waiting", "kiosk.panel.waiting_ack"),
+        ("waiting", "alert.on_scene"),
+    ]
     assert not p.alarm and p.advice_card == "wait_security"
 
 
 def test_acknowledgement_names_responder_role_and_time_on_scene_and_resolved() -> None:
     book, view = raised()
     alert_id = view.alert_id
-    who = {"store": "s1", "device": "pager-s1", "alert_id": alert_id, "responder_name": "Sam",
-           "responder_role": "security"}
+    who = {
+        "store": "s1",
+        "device": "pager-s1",
+        "alert_id": alert_id,
+        "responder_name": "Sam",
+        "responder_role": "security",
+    }
     view = book.apply(Acknowledged(**who, sent_at=T0 + timedelta(seconds=9)))  # type: ignore[arg-type]
     p = panel(view, "delivered", seconds=12)
     assert p.lines[1].key == "alert.on_the_way"
@@ -69,18 +97,32 @@ def test_acknowledgement_names_responder_role_and_time_on_scene_and_resolved() -
 
 def test_an_acknowledgement_is_shown_even_if_the_puback_was_lost() -> None:
     book, view = raised()
-    view = book.apply(Acknowledged(store="s1", device="pager-s1", alert_id=view.alert_id,
-                                   responder_name="Sam", responder_role="security",
-                                   sent_at=T0 + timedelta(seconds=3)))
+    view = book.apply(
+        Acknowledged(
+            store="s1",
+            device="pager-s1",
+            alert_id=view.alert_id,
+            responder_name="Sam",
+            responder_role="security",
+            sent_at=T0 + timedelta(seconds=3),
+        )
+    )
     p = panel(view, "queued", seconds=5)
     assert not p.alarm and keys(p)[0] == ("done", "alert.on_the_way")
 
 
 def test_last_rung_without_acknowledgement_is_red_with_the_phone_number() -> None:
     book, view = raised()
-    view = book.apply(AlertEscalated.for_step(view.alert_id, "security_call_for_help", store="s1",
-                                              device="kiosk-1", call_for_help=True,
-                                              sent_at=T0 + timedelta(seconds=60)))
+    view = book.apply(
+        AlertEscalated.for_step(
+            view.alert_id,
+            "security_call_for_help",
+            store="s1",
+            device="kiosk-1",
+            call_for_help=True,
+            sent_at=T0 + timedelta(seconds=60),
+        )
+    )
     p = panel(view, "delivered", seconds=61)
     assert p.alarm and ("alarm", "alert.no_ack") in keys(p)
 

@@ -67,8 +67,17 @@ def test_manager_undo_cancels_as_false_alarm_and_returns_to_the_step() -> None:
 def test_presence_fills_the_strip_and_warns_when_no_security_is_on_shift() -> None:
     vm, _, clock = demo_vm()
     assert (vm.managers_on_duty, vm.security_on_duty) == (2, 1)
-    vm.on_message(Presence(store="demo", device="pager-s1", kind="pager", role="security",
-                           online=True, on_duty=False, sent_at=clock.now))
+    vm.on_message(
+        Presence(
+            store="demo",
+            device="pager-s1",
+            kind="pager",
+            role="security",
+            online=True,
+            on_duty=False,
+            sent_at=clock.now,
+        )
+    )
     assert vm.security_on_duty == 0
 
 

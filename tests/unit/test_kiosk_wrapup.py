@@ -14,8 +14,14 @@ T0 = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 
 
 def form(**fields: object) -> WrapUp:
-    base: dict[str, object] = {"store": "s1", "device": "kiosk-1", "counter": "Counter 1",
-                               "situation": "angry", "steps_reached": 3, "started_at": T0}
+    base: dict[str, object] = {
+        "store": "s1",
+        "device": "kiosk-1",
+        "counter": "Counter 1",
+        "situation": "angry",
+        "steps_reached": 3,
+        "started_at": T0,
+    }
     base.update(fields)
     return WrapUp(**base)  # type: ignore[arg-type]
 
@@ -29,9 +35,15 @@ def test_outcome_is_required() -> None:
 def test_full_report_carries_sb553_fields_follow_up_and_round_trips() -> None:
     alert_id = uuid.uuid4()
     report = form(
-        alert_id=alert_id, outcome="security_removed", violence_type="threat",
-        alone_or_unable_to_get_help=True, injuries=False, notes="Threatened to come back.",
-        follow_up=True, follow_up_in="tomorrow", drill=True,
+        alert_id=alert_id,
+        outcome="security_removed",
+        violence_type="threat",
+        alone_or_unable_to_get_help=True,
+        injuries=False,
+        notes="Threatened to come back.",
+        follow_up=True,
+        follow_up_in="tomorrow",
+        drill=True,
     ).to_report(T0)
     assert isinstance(report, IncidentReport)
     assert report.alert_id == alert_id and report.violence_type == "threat"
@@ -50,8 +62,12 @@ def test_caution_needs_both_fields_and_carries_only_description_and_reason() -> 
     with pytest.raises(WrapUpError) as error:
         form(outcome="customer_left", caution=True, caution_description="Shouted").to_report(T0)
     assert error.value.key == "kiosk.wrapup.error_caution"
-    report = form(outcome="customer_left", caution=True, caution_description="Shouted at staff",
-                  caution_reason="Repeated abuse").to_report(T0)
+    report = form(
+        outcome="customer_left",
+        caution=True,
+        caution_description="Shouted at staff",
+        caution_reason="Repeated abuse",
+    ).to_report(T0)
     assert report.caution is not None and report.caution.reason == "Repeated abuse"
 
 
