@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -132,7 +133,31 @@ def run_pager(config: DeviceConfig, data_dir: Path, *, lang: str | None = None) 
     vm = PagerViewModel(core, lang=session.lang, set_duty=runtime.set_on_duty, on_session=save)
     late["vm"] = vm
     vm.signed_in = session.signed_in
-    vm.refresh()
+    last_state: dict[str, object] = {}
+
+    def changed() -> None:
+        vm.refresh()
+        shown = core.takeover()
+        state = {
+            "screen": vm.screen,
+            "alert": str(shown.alert_id) if shown else None,
+            "late": bool(shown and shown.late),
+            "band": vm.band_text if shown else "",
+            "late_text": vm.late_text if shown else "",
+            "responders": vm.responders_text if shown else "",
+            "ringing": sorted(str(a.alert_id) for a in core.active() if a.ringing),
+            "active": [str(a.alert_id) for a in core.active()],
+            "history": [str(h.alert_id) for h in core.history_today()],
+            "online": core.online,
+            "on_duty": core.on_duty,
+        }
+        if state != last_state:
+            last_state.clear()
+            last_state.update(state)
+            trace("state", **state)
+
+    core.on_change = changed
+    changed()
 
     class PagerApp(App):
         title = f"CalmDesk pager — {config.display_name}"
@@ -142,19 +167,17 @@ def run_pager(config: DeviceConfig, data_dir: Path, *, lang: str | None = None) 
             return self.root_widget
 
         def on_start(self) -> None:
+            # SIGTERM (systemd, tests) closes like the window's close button: clean presence.
+            signal.signal(
+                signal.SIGTERM, lambda *_: Clock.schedule_once(lambda _dt: self.stop(), 0)
+            )
             runtime.start()
             Clock.schedule_interval(vm.tick, 1.0)
             vm.bind(screen=self._screen_changed, has_alert=self._screen_changed)
             self._screen_changed()
 
         def _screen_changed(self, *_args: object) -> None:
-            trace(
-                "screen",
-                screen=vm.screen,
-                band=vm.band_text,
-                counter=vm.counter_text,
-                alert=str(core.takeover().alert_id) if core.takeover() else None,
-            )
+            changed()
             Clock.schedule_once(self._layout, 0.15)
 
         def _layout(self, _dt: float) -> None:

@@ -56,7 +56,8 @@ class PagerViewModel(EventDispatcher):
     role = StringProperty("security")
     role_text = StringProperty("")
     device_text = StringProperty("")
-    on_duty = BooleanProperty(False)
+    duty = BooleanProperty(False)
+    """On duty (not named on_duty: kv and bind() treat on_* names as events)."""
     online = BooleanProperty(False)
     link_text = StringProperty("")
 
@@ -105,7 +106,7 @@ class PagerViewModel(EventDispatcher):
         self.holder_name = core.holder.display_name or core.holder.device
         self.role = core.holder.role
         self.device_text = ""
-        self.on_duty = core.on_duty
+        self.duty = core.on_duty
         core.on_change = self.refresh
         self.bind(lang=lambda *_: self.refresh())
         self.refresh()
@@ -150,7 +151,7 @@ class PagerViewModel(EventDispatcher):
         self._duty(on_duty)
 
     def toggle_duty(self) -> None:
-        self._duty(not self.on_duty)
+        self._duty(not self.duty)
 
     def set_language(self, lang: str) -> None:
         self.lang = lang
@@ -197,7 +198,7 @@ class PagerViewModel(EventDispatcher):
     # Internals ------------------------------------------------------------------------
 
     def _duty(self, on_duty: bool) -> None:
-        self.on_duty = on_duty
+        self.duty = on_duty
         self.core.set_on_duty(on_duty)
         if self._set_duty is not None:
             self._set_duty(on_duty)
@@ -206,7 +207,7 @@ class PagerViewModel(EventDispatcher):
 
     def _save_session(self) -> None:
         if self._on_session is not None:
-            self._on_session(self.signed_in, self.on_duty, self.lang)
+            self._on_session(self.signed_in, self.duty, self.lang)
 
     def _act(self, action: Callable[[uuid.UUID], Message]) -> None:
         if self._shown is None:

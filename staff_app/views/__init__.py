@@ -103,7 +103,7 @@ class AlertItem(ButtonBehavior, BoxLayout):
     """One row of the active list or of today's history."""
 
     item = ObjectProperty({}, rebind=True)
-    vm = ObjectProperty(None, allownone=True)
+    vm = ObjectProperty(None, allownone=True, rebind=True)
     tid = StringProperty("")
 
     def on_release(self) -> None:
@@ -115,7 +115,7 @@ class ItemList(BoxLayout):
     """A vertical list of AlertItems rebuilt from a list of dicts."""
 
     items = ListProperty([])
-    vm = ObjectProperty(None, allownone=True)
+    vm = ObjectProperty(None, allownone=True, rebind=True)
     tappable = BooleanProperty(True)
 
     def on_items(self, *_args: object) -> None:
@@ -127,32 +127,32 @@ class ItemList(BoxLayout):
 
 
 class SignInScreen(Screen):
-    vm = ObjectProperty(None, allownone=True)
+    vm = ObjectProperty(None, allownone=True, rebind=True)
 
 
 class HomeScreen(Screen):
-    vm = ObjectProperty(None, allownone=True)
+    vm = ObjectProperty(None, allownone=True, rebind=True)
 
 
 class AlertScreen(Screen):
-    vm = ObjectProperty(None, allownone=True)
+    vm = ObjectProperty(None, allownone=True, rebind=True)
 
 
 class ResolveScreen(Screen):
-    vm = ObjectProperty(None, allownone=True)
+    vm = ObjectProperty(None, allownone=True, rebind=True)
 
     def on_pre_enter(self, *_args: object) -> None:
         self.ids.note.text = ""
 
 
 class HistoryScreen(Screen):
-    vm = ObjectProperty(None, allownone=True)
+    vm = ObjectProperty(None, allownone=True, rebind=True)
 
 
 class PagerRoot(BoxLayout):
     """Header, the screens, and the Active/Today footer; bound to one PagerViewModel."""
 
-    vm = ObjectProperty(None)
+    vm = ObjectProperty(None, rebind=True)
 
     def follow(self) -> None:
         """Keep the ScreenManager on the view-model's screen."""
