@@ -41,9 +41,9 @@ def test_late_silent_manager_alert_texts_in_japanese() -> None:
     vm.sign_in(True)
     vm.on_message(_raise(clock, "manager", 271, silent=True, situation="wants_senior"))
     assert vm.screen == "home"  # late: waits for the rest of the backlog before ringing
-    clock.advance(2)
+    clock.advance(2)  # rings when the backlog settled, 1.5 s after arrival
     assert vm.screen == "alert" and vm.alert_ringing and vm.level == "manager"
-    assert vm.band_text == "責任者が必要" and vm.late_text == "遅れて受信、04:31 前に発生"
+    assert vm.band_text == "責任者が必要" and vm.late_text == "遅れて受信、04:32 前に発生"
     assert "サイレント" in vm.silent_text and vm.responders_text == "ほかに応答者はまだいません"
 
 
