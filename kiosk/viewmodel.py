@@ -26,10 +26,10 @@ from kivy.properties import (
 from kiosk.domain.escalation import EscalationController, KioskIdentity, Sender
 from kiosk.domain.flow import SCREENS, Flow
 from kiosk.domain.panel import Panel, build_panel, mmss
-from kiosk.domain.wrapup import WrapUp, WrapUpError
+from kiosk.domain.wrapup import WrapUp
 from kiosk.settings import KioskSettings
+from kiosk.vm_actions import WrapUpAndExitActions
 from kiosk.wrapup_vm import WrapUpViewModel
-from shared import topics
 from shared.alerts import Policy, PresenceBook, default_policy
 from shared.i18n import LANGUAGES, tr
 from shared.mqtt_link import LinkEvent, LinkState
@@ -47,7 +47,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class KioskViewModel(EventDispatcher):
+class KioskViewModel(WrapUpAndExitActions, EventDispatcher):
     """Screen state for the whole kiosk (one instance per app)."""
 
     lang = OptionProperty("en", options=LANGUAGES)
@@ -241,80 +241,6 @@ class KioskViewModel(EventDispatcher):
             return
         self.flow.calmed_without_help()
         self.start_wrapup(near_miss=True)
-
-    def start_wrapup(self, *, near_miss: bool) -> None:
-        view = self.escalation.view
-        flow = self.flow
-        self._form = WrapUp(
-            store=self.identity.store,
-            device=self.identity.device,
-            counter=self.counter_name,
-            drill=self.identity.drill,
-            alert_id=view.alert_id if view is not None else None,
-            situation=flow.situation,
-            steps_reached=flow.max_step_reached + 1 if flow.situation else 0,
-            started_at=flow.started_at,
-            near_miss=near_miss and view is None,
-        )
-        self.wrapup.reset(near_miss=self._form.near_miss)
-        self.wrapup_error = ""
-        self.escalation.forget()
-        self._go("wrapup")
-        self.refresh()
-
-    def save_wrapup(self) -> bool:
-        """Validate and send the incident report (needs the hub's receipt); then self-care."""
-        if self._form is None:
-            return False
-        now = self.clock()
-        try:
-            report = self.wrapup.fill(self._form).to_report(now)
-        except WrapUpError as error:
-            self.wrapup_error = self.tr(error.key)
-            return False
-        try:
-            self.sender.send(
-                report,
-                topics.kiosk_incident(self.identity.store, self.identity.device),
-                needs_receipt=True,
-            )
-        except Exception as error:
-            log.exception("could not store the incident report")
-            self.wrapup_error = self.tr("kiosk.wrapup.error_store", detail=str(error)[:80])
-            return False
-        self._form = None
-        self.wrapup_error = ""
-        self._go("selfcare")
-        self.refresh()
-        return True
-
-    def finish_selfcare(self) -> None:
-        self.flow.reset()
-        self.screen = self.flow.screen
-        self.refresh()
-
-    # Staff exit ------------------------------------------------------------------------
-
-    def request_exit(self) -> None:
-        self.pin_entered, self.pin_error = "", False
-        self._go("exit")
-
-    def pin_key(self, key: str) -> None:
-        if key == "clear":
-            self.pin_entered, self.pin_error = "", False
-        elif key == "ok":
-            if self.pin_entered == self.settings.exit_pin:
-                if self.on_exit is not None:
-                    self.on_exit()
-            else:
-                self.pin_entered, self.pin_error = "", True
-        elif len(self.pin_entered) < 8:
-            self.pin_entered += key
-            self.pin_error = False
-
-    def cancel_exit(self) -> None:
-        self.pin_entered = ""
-        self.back_from_panel()
 
     # Network callbacks (UI thread, via the runtime's dispatch) -------------------------
 
