@@ -173,15 +173,22 @@ def run_pager(config: DeviceConfig, data_dir: Path, *, lang: str | None = None) 
             )
             runtime.start()
             Clock.schedule_interval(vm.tick, 1.0)
+            self._last_layout: dict[str, object] = {}
+            if os.environ.get(TRACE_ENV):
+                Clock.schedule_interval(self._layout, 0.5)
             vm.bind(screen=self._screen_changed, has_alert=self._screen_changed)
             self._screen_changed()
 
         def _screen_changed(self, *_args: object) -> None:
             changed()
-            Clock.schedule_once(self._layout, 0.15)
+            Clock.schedule_once(self._layout, 0.3)
 
         def _layout(self, _dt: float) -> None:
-            trace("targets", screen=vm.screen, targets=targets(self.root_widget))
+            """Trace where the tappable targets are, when that changed (tests click them)."""
+            where = {"screen": vm.screen, "targets": targets(self.root_widget)}
+            if where != self._last_layout:
+                self._last_layout = where
+                trace("targets", **where)
 
         def on_stop(self) -> None:
             ring.stop()

@@ -77,6 +77,35 @@ class Xvfb:
         return path
 
 
+def xdotool(display: str, *args: str) -> str:
+    result = subprocess.run(
+        ["xdotool", *args],
+        env={**os.environ, "DISPLAY": display},
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
+    return result.stdout.strip()
+
+
+def window_of(pid: int, display: str) -> str:
+    """The last visible top-level window of process ``pid``, or "" if none (yet)."""
+    ids = xdotool(display, "search", "--onlyvisible", "--pid", str(pid)).split()
+    return ids[-1] if ids else ""
+
+
+def click(display: str, window: str, x: int, y: int) -> float:
+    """Raise ``window`` and click at window-relative (x, y) with the real X pointer.
+
+    Returns time.monotonic() taken just before the button press (for latency figures)."""
+    xdotool(display, "windowraise", window)
+    xdotool(display, "mousemove", "--window", window, str(x), str(y))
+    time.sleep(0.05)  # let the app see the pointer arrive before the button goes down
+    started = time.monotonic()
+    xdotool(display, "click", "1")
+    return started
+
+
 def read_trace(path: Path) -> list[Event]:
     if not path.exists():
         return []
@@ -122,14 +151,7 @@ class AppWindow:
         self.window = ""
 
     def xdotool(self, *args: str) -> str:
-        result = subprocess.run(
-            ["xdotool", *args],
-            env={**os.environ, "DISPLAY": self.display},
-            capture_output=True,
-            text=True,
-            timeout=10,
-        )
-        return result.stdout.strip()
+        return xdotool(self.display, *args)
 
     def find_window(self, timeout: float = 20.0) -> str:
         """The app's top-level window id (waits until it is mapped)."""
@@ -137,9 +159,8 @@ class AppWindow:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"app exited with {self.proc.returncode}; see {self.log_path}")
-            ids = self.xdotool("search", "--onlyvisible", "--pid", str(self.proc.pid)).split()
-            if ids:
-                self.window = ids[-1]
+            self.window = window_of(self.proc.pid, self.display)
+            if self.window:
                 return self.window
             time.sleep(0.1)
         raise TimeoutError(f"no window for pid {self.proc.pid}; see {self.log_path}")
@@ -149,11 +170,7 @@ class AppWindow:
 
     def click(self, x: int, y: int) -> float:
         """Click at window-relative (x, y); returns time.monotonic() just before the click."""
-        self.xdotool("mousemove", "--window", self.window, str(x), str(y))
-        time.sleep(0.05)  # let the app see the pointer arrive before the button goes down
-        started = time.monotonic()
-        self.xdotool("click", "1")
-        return started
+        return click(self.display, self.window, x, y)
 
     def stop(self, timeout: float = 10.0) -> None:
         if self.proc.poll() is None:
@@ -194,11 +211,14 @@ class PagerWindow(AppWindow):
         raise TimeoutError(f"pager trace never matched; see {self.trace_path} and {self.log_path}")
 
     def target(self, tid: str, screen: str, timeout: float = 15.0) -> tuple[int, int]:
-        """Window coordinates of a tappable target once ``screen`` is laid out."""
+        """Window coordinates of a tappable target once ``screen`` is laid out and stable
+        (the app traces its targets every 0.5 s when they change)."""
 
         def check(events: list[Event]) -> tuple[int, int] | None:
             layouts = [e for e in events if e["event"] == "targets"]
-            if layouts and layouts[-1]["screen"] == screen and tid in layouts[-1]["targets"]:
+            if not layouts or time.monotonic() - layouts[-1]["t_mono"] < 0.7:
+                return None
+            if layouts[-1]["screen"] == screen and tid in layouts[-1]["targets"]:
                 return tuple(layouts[-1]["targets"][tid])  # type: ignore[return-value]
             return None
 
