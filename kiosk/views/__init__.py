@@ -35,7 +35,7 @@ KV_FILES = (
 )
 
 
-class VmScreen(Screen):
+class KioskVmScreen(Screen):
     """A screen bound to the view-model; ``watch`` lists vm properties that rebuild it."""
 
     vm = ObjectProperty(None, rebind=True)
@@ -43,7 +43,7 @@ class VmScreen(Screen):
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)
-        if self.watch:
+        if self.watch and self.vm is not None:
             self.vm.bind(**dict.fromkeys(self.watch, self._rebuild))
             self._rebuild()
 
@@ -51,18 +51,18 @@ class VmScreen(Screen):
         """Recreate the dynamic parts (lists) from the view-model."""
 
 
-class HomeScreen(VmScreen):
+class KioskHomeScreen(KioskVmScreen):
     watch = ("tiles", "lang")
 
     def _rebuild(self, *_args: object) -> None:
         grid = self.ids.grid
         grid.clear_widgets()
         vm = self.vm
-        triage = Factory.Tile(text=vm.tr("home.quick_triage"), bg=theme.ACCENT, fg=theme.BG)
+        triage = Factory.KioskTile(text=vm.tr("home.quick_triage"), bg=theme.ACCENT, fg=theme.BG)
         triage.bind(on_release=lambda *_: vm.start_triage())
         grid.add_widget(triage)
         for tile in vm.tiles:
-            button = Factory.Tile(text=tile["title"])
+            button = Factory.KioskTile(text=tile["title"])
             button.bind(on_release=partial(_choose, vm, tile["id"]))
             grid.add_widget(button)
 
@@ -71,22 +71,22 @@ def _choose(vm: object, situation: str, *_args: object) -> None:
     vm.choose(situation)  # type: ignore[attr-defined]
 
 
-class TriageScreen(VmScreen):
+class KioskTriageScreen(KioskVmScreen):
     pass
 
 
-class StepsScreen(VmScreen):
+class KioskStepsScreen(KioskVmScreen):
     pass
 
 
-class AlertScreen(VmScreen):
+class KioskAlertScreen(KioskVmScreen):
     watch = ("panel_lines", "advice_lines")
 
     def _rebuild(self, *_args: object) -> None:
         lines, advice = self.ids.lines, self.ids.advice
         lines.clear_widgets()
         for line in self.vm.panel_lines:
-            row = Factory.PanelRow()
+            row = Factory.KioskPanelRow()
             row.state, row.text = line["state"], line["text"]
             lines.add_widget(row)
         advice.clear_widgets()
@@ -94,7 +94,7 @@ class AlertScreen(VmScreen):
             advice.add_widget(Factory.WrapLabel(text=f"• {text}", color=theme.TEXT_MUTED))
 
 
-class WrapUpScreen(VmScreen):
+class KioskWrapUpScreen(KioskVmScreen):
     watch = ("lang", "wrapup")
 
     def _rebuild(self, *_args: object) -> None:
@@ -119,7 +119,7 @@ class WrapUpScreen(VmScreen):
         form = self.vm.wrapup
         for value, key in options:
             chosen = getattr(form, field) == value
-            button = Factory.Toggle(
+            button = Factory.KioskToggle(
                 text=self.vm.tr(key),
                 selected=chosen,
                 bg=theme.ACCENT if chosen else theme.SURFACE_HI,
@@ -133,7 +133,7 @@ def _set(target: object, field: str, value: object, *_args: object) -> None:
     setattr(target, field, value)
 
 
-class SelfCareScreen(VmScreen):
+class KioskSelfCareScreen(KioskVmScreen):
     watch = ("selfcare_lines",)
 
     def _rebuild(self, *_args: object) -> None:
@@ -143,12 +143,12 @@ class SelfCareScreen(VmScreen):
             lines.add_widget(Factory.WrapLabel(text=f"• {text}"))
 
 
-class PinKey(CalmButton):
+class KioskPinKey(CalmButton):
     vm = ObjectProperty(None)
     key = StringProperty("")
 
 
-class ExitScreen(VmScreen):
+class KioskExitScreen(KioskVmScreen):
     watch = ("lang",)
 
     def _rebuild(self, *_args: object) -> None:
@@ -157,21 +157,21 @@ class ExitScreen(VmScreen):
         for key in ("1", "2", "3", "4", "5", "6", "7", "8", "9", "clear", "0", "ok"):
             label = {"clear": "C", "ok": "OK"}.get(key, key)
             extra = {"bg": theme.ACCENT, "fg": theme.BG} if key == "ok" else {}
-            keypad.add_widget(PinKey(vm=self.vm, key=key, text=label, **extra))
+            keypad.add_widget(KioskPinKey(vm=self.vm, key=key, text=label, **extra))
 
 
-class StatusStrip(BoxLayout):
+class KioskStatusStrip(BoxLayout):
     vm = ObjectProperty(None, rebind=True)
 
 
-SCREEN_CLASSES: dict[str, type[VmScreen]] = {
-    "home": HomeScreen,
-    "triage": TriageScreen,
-    "steps": StepsScreen,
-    "alert": AlertScreen,
-    "wrapup": WrapUpScreen,
-    "selfcare": SelfCareScreen,
-    "exit": ExitScreen,
+SCREEN_CLASSES: dict[str, type[KioskVmScreen]] = {
+    "home": KioskHomeScreen,
+    "triage": KioskTriageScreen,
+    "steps": KioskStepsScreen,
+    "alert": KioskAlertScreen,
+    "wrapup": KioskWrapUpScreen,
+    "selfcare": KioskSelfCareScreen,
+    "exit": KioskExitScreen,
 }
 assert set(SCREEN_CLASSES) == set(SCREENS)
 
@@ -183,7 +183,7 @@ class KioskRoot(BoxLayout):
 
     def __init__(self, vm: object, **kwargs: object) -> None:
         super().__init__(vm=vm, **kwargs)
-        self.strip = StatusStrip(vm=vm)
+        self.strip = KioskStatusStrip(vm=vm)
         self.manager = ScreenManager(transition=NoTransition())
         for name, cls in SCREEN_CLASSES.items():
             self.manager.add_widget(cls(name=name, vm=vm))
