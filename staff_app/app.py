@@ -62,6 +62,7 @@ class Trace:
     def __init__(self, path: str | None) -> None:
         self._path = Path(path) if path else None
         self._lock = threading.Lock()
+        self.enabled = self._path is not None
 
     def __call__(self, event: str, **fields: object) -> None:
         if self._path is None:
@@ -104,6 +105,14 @@ def run_pager(config: DeviceConfig, data_dir: Path, *, lang: str | None = None) 
     holder = Holder(config.device, config.store, config.role, config.display_name)  # type: ignore[arg-type]
     late: dict[str, object] = {}
 
+    def traced_dispatch(fn: Callable[[], None]) -> None:
+        trace("handoff")  # paho's thread, as the message leaves it
+        kivy_dispatch(fn)
+
+    def on_message(message: object) -> None:
+        trace("received", type=getattr(message, "type", "?"))  # the Kivy thread
+        late["vm"].on_message(message)  # type: ignore[attr-defined]
+
     runtime = DeviceRuntime(
         config,
         data_dir,
@@ -112,10 +121,10 @@ def run_pager(config: DeviceConfig, data_dir: Path, *, lang: str | None = None) 
             topics.all_pager_acks(config.store),
             topics.all_hub_escalations(config.store),
         ],
-        on_message=lambda message: late["vm"].on_message(message),  # type: ignore[attr-defined]
+        on_message=lambda message: on_message(message),
         on_delivery=lambda delivery: late["vm"].on_delivery(delivery),  # type: ignore[attr-defined]
         on_link=lambda event: late["vm"].on_link(event),  # type: ignore[attr-defined]
-        dispatch=kivy_dispatch,
+        dispatch=traced_dispatch if trace.enabled else kivy_dispatch,
         on_duty=on_duty,
     )
     core = PagerCore(
