@@ -270,9 +270,10 @@ class MqttLink:
             return
         if self._subscriptions:
             client.subscribe([(topic, QOS) for topic in self._subscriptions])
-        self._connected.set()
         log.info("%s: connected (session present: %s)", self.device_id, flags.session_present)
+        # state first: whoever waits on wait_connected() then sees the ONLINE event too
         self._set_state(LinkEvent(LinkState.ONLINE, session_present=flags.session_present))
+        self._connected.set()
 
     def _handle_connect_fail(self, client: paho.Client, userdata: object) -> None:
         self._set_state(LinkEvent(LinkState.OFFLINE, "broker unreachable"))
