@@ -24,6 +24,7 @@ from kiosk.settings import KioskSettings
 from kiosk.viewmodel import KioskViewModel
 from kiosk.views import KioskRoot
 from shared import topics
+from shared.alerts.policy import load_store_policy
 from shared.device_runtime import DeviceRuntime
 from shared.settings import DeviceConfig
 
@@ -93,7 +94,9 @@ def build_kiosk(
         emergency_number=config.emergency_number,
         drill=settings.drill,
     )
-    vm = KioskViewModel(identity, runtime, settings=settings, on_exit=on_exit)
+    # the same per-store ladders as the hub, when the store ships an override to this device
+    policy = load_store_policy(store, data_dir / "policies")
+    vm = KioskViewModel(identity, runtime, settings=settings, policy=policy, on_exit=on_exit)
     holder["vm"] = vm
     return Kiosk(vm=vm, runtime=runtime, root=KioskRoot(vm=vm))
 
