@@ -132,6 +132,8 @@ def _app_command(name: str, device: str, data_dir: Path) -> list[str]:
 
 def run_demo(args: argparse.Namespace) -> int:
     """Provision a demo store, start broker + hub, a kiosk and a pager window, and a console."""
+    for noisy in ("shared", "alembic", "broker.mosquitto"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)  # the console lines say it all
     settings = HubSettings(data_dir=args.data_dir)
     port = args.port
     if port is None:
@@ -147,8 +149,22 @@ def run_demo(args: argparse.Namespace) -> int:
         if not args.no_apps:
             print("no DISPLAY: not opening the kiosk and pager windows (watch below instead)")
     else:
-        for name, device in (("kiosk", "kiosk-1"), ("pager", "pager-s1")):
-            apps.append(subprocess.Popen(_app_command(name, device, settings.data_dir)))
+        # side by side (kiosk 1280 wide, then the pager), quiet consoles (Kivy logs to a file)
+        for name, device, left in (("kiosk", "kiosk-1", 0), ("pager", "pager-s1", 1300)):
+            window = {
+                "KCFG_GRAPHICS_POSITION": "custom",
+                "KCFG_GRAPHICS_LEFT": str(left),
+                "KCFG_GRAPHICS_TOP": "40",
+                "KCFG_KIVY_LOG_LEVEL": "warning",
+                "KIVY_NO_CONSOLELOG": "1",
+            }
+            command = _app_command(name, device, settings.data_dir)
+            # own session: a Ctrl-C in the terminal reaches the demo only, which then closes the
+            # apps cleanly (a signal to the whole group would crash them and page the managers)
+            apps.append(
+                subprocess.Popen(command, env={**os.environ, **window}, start_new_session=True)
+            )
+        print("Sign in on the pager window (Start shift) so it rings for the kiosk's alerts.")
     print(
         "Raise an alert from the kiosk window, or in another terminal:\n"
         f"  {_self()} alert --kiosk kiosk-1 --level security --data-dir {settings.data_dir}\n"
@@ -156,7 +172,6 @@ def run_demo(args: argparse.Namespace) -> int:
     )
     from shared.console import start_watching
 
-    logging.getLogger("shared").setLevel(logging.WARNING)  # the console lines say it all
     watcher = start_watching(settings.data_dir, "console", threading.Event())
     try:
         _wait_for_signal()

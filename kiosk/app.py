@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -123,6 +124,10 @@ class KioskApp(App):
 
     def on_start(self) -> None:
         assert self.kiosk is not None
+        # SIGTERM (systemd stop, the demo's Ctrl-C) is an administrative exit: say offline
+        # cleanly so the hub does not page the managers about a dead counter
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: Clock.schedule_once(lambda _dt: self.leave(), 0))
         self.kiosk.start()
         Window.bind(on_flip=self._first_frame)
 

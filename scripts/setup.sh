@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SYSTEM_PACKAGES=(mosquitto mosquitto-clients xvfb xauth libgl1 libgl1-mesa-dri libegl1
-                 postgresql openssl xdotool x11-utils imagemagick)
+                 libmtdev1 xclip postgresql openssl xdotool x11-utils imagemagick)
 PYTHON=${PYTHON:-python3}
 
 missing=()
