@@ -61,6 +61,8 @@ class KioskViewModel(WrapUpAndExitActions, EventDispatcher):
     security_on_duty = NumericProperty(0)
     presence_known = BooleanProperty(False)
     silent_label = StringProperty("")
+    alert_sent = BooleanProperty(False)
+    """The broker confirmed the latest raise: only then may the button say "requested ✓"."""
     silent_dot = OptionProperty(
         "idle", options=("idle", "queued", "delivered", "answered", "alarm")
     )
@@ -342,6 +344,7 @@ class KioskViewModel(WrapUpAndExitActions, EventDispatcher):
             self.panel_alarm = self.panel_closed = False
             self.undo_left = 0
             return
+        self.alert_sent = self.escalation.raise_delivery() in ("delivered", "recorded")
         panel = build_panel(
             view,
             self.escalation.raise_delivery(),

@@ -205,12 +205,14 @@ class KioskRoot(BoxLayout):
         def texts(*_args: object) -> None:
             bar.manager_text = vm.tr("escalate.manager")  # type: ignore[attr-defined]
             bar.security_text = vm.tr("escalate.security")  # type: ignore[attr-defined]
-            requested = vm.tr("kiosk.bar.requested")  # type: ignore[attr-defined]
+            # never a tick for something the broker has not confirmed
+            sent = vm.alert_sent  # type: ignore[attr-defined]
+            requested = vm.tr("kiosk.bar.requested" if sent else "kiosk.bar.not_sent")  # type: ignore[attr-defined]
             loud, level = vm.alert_loud, vm.alert_level  # type: ignore[attr-defined]
             bar.manager_subtitle = requested if loud and level == "manager" else ""
             bar.security_subtitle = requested if loud and level == "security" else ""
 
-        vm.bind(lang=texts, alert_loud=texts, alert_level=texts)  # type: ignore[attr-defined]
+        vm.bind(lang=texts, alert_loud=texts, alert_level=texts, alert_sent=texts)  # type: ignore[attr-defined]
         texts()
         return bar
 
