@@ -100,6 +100,11 @@ def build_panel(
         lines.append(PanelLine("alarm", "alert.no_ack", {"number": number}))
     elif not view.closed:
         lines.append(PanelLine("waiting", "kiosk.panel.waiting_ack"))
+        rerouted = [s for s in view.escalation_steps_done if s.startswith("reroute_")]
+        if rerouted:  # nobody of the requested role is on duty: say so, and who comes instead
+            lines.append(
+                PanelLine("info", "kiosk.panel.rerouted", {"role": rerouted[0].split("_", 1)[1]})
+            )
         if view.escalation_steps_done:
             lines.append(
                 PanelLine("info", "kiosk.panel.paged_again", {"n": len(view.escalation_steps_done)})

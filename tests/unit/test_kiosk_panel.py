@@ -139,3 +139,24 @@ def test_undo_seconds_round_up_for_display() -> None:
     _, view = raised("manager")
     assert panel(view, "delivered", undo_left_s=4.2).undo_left_s == 5
     assert panel(view, "delivered").advice_card == "wait_manager"
+
+
+def test_reroute_to_the_other_role_is_said_at_once() -> None:
+    book, view = raised("security")
+    rerouted = book.apply(
+        AlertEscalated.for_step(
+            view.alert_id,
+            "reroute_manager",
+            store="s1",
+            device="kiosk-1",
+            notify_roles=["manager"],
+            sent_at=T0,
+        )
+    )
+    assert rerouted is not None
+    lines = panel(rerouted, "delivered").lines
+    reroute = [line for line in lines if line.key == "kiosk.panel.rerouted"]
+    assert len(reroute) == 1 and reroute[0].fmt == {"role": "manager"}
+    assert not [
+        line for line in panel(view, "delivered").lines if line.key == "kiosk.panel.rerouted"
+    ]
