@@ -17,6 +17,7 @@ import logging
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -33,6 +34,8 @@ log = logging.getLogger(__name__)
 QOS = 1
 DEFAULT_SESSION_EXPIRY_S = 7 * 24 * 3600
 DEFAULT_KEEPALIVE_S = 10
+SHORT_SESSION_S = 5.0  # a connection dropped sooner than this, repeatedly, is suspicious
+CLASH_AFTER = 3
 
 # PUBACK reason codes that are successes even though they are not 0 (MQTT 5, 3.4.2.1).
 _SUCCESS_REASONS = {"Success", "No matching subscribers"}
@@ -130,6 +133,8 @@ class MqttLink:
         self._early: dict[int, PublishOutcome] = {}
         self._connected = threading.Event()
         self._stopping = False
+        self._connected_at = 0.0
+        self._short_sessions = 0
         self.state = LinkState.OFFLINE
 
         client = paho.Client(
@@ -271,6 +276,7 @@ class MqttLink:
         if self._subscriptions:
             client.subscribe([(topic, QOS) for topic in self._subscriptions])
         log.info("%s: connected (session present: %s)", self.device_id, flags.session_present)
+        self._connected_at = time.monotonic()
         # state first: whoever waits on wait_connected() then sees the ONLINE event too
         self._set_state(LinkEvent(LinkState.ONLINE, session_present=flags.session_present))
         self._connected.set()
@@ -288,10 +294,31 @@ class MqttLink:
     ) -> None:
         was_connected = self._connected.is_set()
         self._connected.clear()
+        detail = str(reason_code)
         if was_connected and not self._stopping:
             log.info("%s: disconnected (%s); will reconnect", self.device_id, reason_code)
+            detail = self._check_identity_clash() or detail
         if self.state is not LinkState.REFUSED:
-            self._set_state(LinkEvent(LinkState.OFFLINE, str(reason_code)))
+            self._set_state(LinkEvent(LinkState.OFFLINE, detail))
+
+    def _check_identity_clash(self) -> str | None:
+        """Dropped again and again right after connecting: another device uses our id.
+
+        Mosquitto 2.0 closes the older of two connections with the same client id without
+        saying why, so both sides flap once per reconnect delay and each is offline half the
+        time. That is a configuration error someone must see.
+        """
+        lasted = time.monotonic() - self._connected_at
+        self._short_sessions = self._short_sessions + 1 if lasted < SHORT_SESSION_S else 0
+        if self._short_sessions < CLASH_AFTER:
+            return None
+        detail = (
+            f"{self.device_id}: the broker keeps dropping this connection; another device or "
+            f"process is probably using the id {self.device_id!r} (each id may be connected once)"
+        )
+        if self._short_sessions == CLASH_AFTER:
+            log.error(detail)
+        return detail
 
     def _handle_message(
         self, client: paho.Client, userdata: object, message: paho.MQTTMessage

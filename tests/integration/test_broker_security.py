@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 
@@ -119,3 +120,14 @@ def test_client_id_is_pinned_to_the_username(store: Store) -> None:
     # the connection is accepted, but as client id "kiosk-1": the pager stays connected
     assert results == ["Success"]
     assert not any(e.state is LinkState.OFFLINE for e in victim_events[1:]), victim_events
+
+
+def test_two_devices_with_one_id_are_reported_not_left_flapping_silently(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A cloned tablet (or a stale process) with the same id: say so loudly."""
+    with caplog.at_level(logging.ERROR, logger="shared.mqtt_link"):
+        _first, _, first_events = store.link("kiosk-2")
+        _second, _, _ = store.link("kiosk-2", wait=False)
+        eventually(lambda: "using the id 'kiosk-2'" in caplog.text, timeout=20)
+    eventually(lambda: any("using the id" in e.detail for e in first_events), timeout=20)

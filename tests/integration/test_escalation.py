@@ -132,8 +132,12 @@ def test_acknowledged_alert_stops_escalating(store: Store, tmp_path: Path) -> No
     )
     assert publish_and_wait(pager, topics.pager_ack(sid, "pager-m1"), encode(ack)).ok
     eventually(lambda: "acknowledged" in timeline(hub, alert.alert_id))
-    time.sleep(1.5)  # past the last rung's time (1.2 s): nothing may have been added
-    assert timeline(hub, alert.alert_id) == ["alert_raised", "acknowledged"]
+    # On a loaded machine the ack may reach the hub after the first rung (0.4 s) was due; what
+    # must hold is that nothing is added once the hub knows, and help is never called for.
+    known = timeline(hub, alert.alert_id)
+    time.sleep(1.5)  # past the last rung's time (1.2 s)
+    assert timeline(hub, alert.alert_id) == known
+    assert "manager_call_for_help" not in known
     hub.stop()
 
 
