@@ -29,6 +29,7 @@ from staff_app.domain.pager import HistoryEntry, PagerAlert, PagerCore, format_d
 
 log = logging.getLogger(__name__)
 
+KIOSK_LOST_SITUATION = "kiosk_offline"  # see broker/escalation.py
 SCREENS = ("signin", "home", "alert", "resolve", "history")
 ETA_CHOICES = (2, 5, 10)
 
@@ -38,6 +39,8 @@ def situation_title(situation: str | None, lang: str) -> str:
     """The playbook's title for a situation id, or a plain fallback if unknown."""
     if not situation:
         return tr("pager.info.no_situation", lang)
+    if situation == KIOSK_LOST_SITUATION:  # raised by the hub, not by a kiosk
+        return tr("pager.info.kiosk_offline", lang)
     try:
         from shared.playbooks.loader import get_playbook
 

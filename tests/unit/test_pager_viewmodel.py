@@ -82,3 +82,12 @@ def test_back_to_list_and_history_after_resolve() -> None:
     vm.confirm_resolve("Calmed down")
     assert vm.screen == "home" and vm.history_count == 1
     assert vm.history_items[0]["status"].startswith("resolved by Alex")
+
+
+def test_hub_page_about_a_dead_kiosk_reads_as_such_in_every_language() -> None:
+    from shared.i18n import LANGUAGES
+    from staff_app.viewmodel import situation_title
+
+    titles = {lang: situation_title("kiosk_offline", lang) for lang in LANGUAGES}
+    assert titles["en"].startswith("Counter tablet went offline")
+    assert len(set(titles.values())) == len(LANGUAGES)  # translated, not the raw id
