@@ -21,6 +21,7 @@ from kivy.clock import Clock
 from kivy.core.window import Window
 
 from kiosk.domain.escalation import KioskIdentity
+from kiosk.domain.journal import AlertJournal
 from kiosk.settings import KioskSettings
 from kiosk.viewmodel import KioskViewModel
 from kiosk.views import KioskRoot
@@ -97,7 +98,16 @@ def build_kiosk(
     )
     # the same per-store ladders as the hub, when the store ships an override to this device
     policy = load_store_policy(store, data_dir / "policies")
-    vm = KioskViewModel(identity, runtime, settings=settings, policy=policy, on_exit=on_exit)
+    # the open alert survives a restart: restored here, before the runtime resends the outbox
+    vm = KioskViewModel(
+        identity,
+        runtime,
+        settings=settings,
+        policy=policy,
+        on_exit=on_exit,
+        journal=AlertJournal.for_device(data_dir, config.device),
+        outbox=runtime.outbox,
+    )
     holder["vm"] = vm
     return Kiosk(vm=vm, runtime=runtime, root=KioskRoot(vm=vm))
 

@@ -25,10 +25,12 @@ from kivy.properties import (
 
 from kiosk.domain.escalation import EscalationController, KioskIdentity, Sender
 from kiosk.domain.flow import SCREENS, Flow
+from kiosk.domain.journal import AlertJournal, StoredEntries
 from kiosk.domain.panel import Panel, build_panel, mmss
 from kiosk.domain.wrapup import WrapUp
 from kiosk.settings import KioskSettings
 from kiosk.vm_actions import WrapUpAndExitActions
+from kiosk.vm_restore import AlertJournalActions
 from kiosk.wrapup_vm import WrapUpViewModel
 from shared.alerts import Policy, PresenceBook, default_policy
 from shared.i18n import LANGUAGES, tr
@@ -47,7 +49,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class KioskViewModel(WrapUpAndExitActions, EventDispatcher):
+class KioskViewModel(WrapUpAndExitActions, AlertJournalActions, EventDispatcher):
     """Screen state for the whole kiosk (one instance per app)."""
 
     lang = OptionProperty("en", options=LANGUAGES)
@@ -111,6 +113,8 @@ class KioskViewModel(WrapUpAndExitActions, EventDispatcher):
         policy: Policy | None = None,
         clock: Callable[[], datetime] = utc_now,
         on_exit: Callable[[], None] | None = None,
+        journal: AlertJournal | None = None,
+        outbox: StoredEntries | None = None,
         **kwargs: object,
     ) -> None:
         super().__init__(**kwargs)
@@ -126,6 +130,7 @@ class KioskViewModel(WrapUpAndExitActions, EventDispatcher):
             policy or default_policy(),
             self.presence,
             undo_seconds=self.settings.undo_seconds,
+            journal=journal,
         )
         self.flow = Flow(
             load_playbooks("en"),
@@ -140,6 +145,7 @@ class KioskViewModel(WrapUpAndExitActions, EventDispatcher):
         self.drill = identity.drill
         self.lang = self.settings.lang
         self.bind(lang=lambda *_: self.refresh())
+        self._restore_alert(outbox)  # the alert a previous run left open, if any
         self.refresh()
 
     # Helpers ---------------------------------------------------------------------------
@@ -168,7 +174,7 @@ class KioskViewModel(WrapUpAndExitActions, EventDispatcher):
                 self._go("alert")
         elif not silent:
             self._go("alert")  # help already asked for: show where it stands
-        self.escalation.request(level, now, self.flow.context(), silent=silent)  # type: ignore[arg-type]
+        self._request(level, now, silent=silent)  # journaled with the flow (vm_restore)
         self.refresh_alert()
 
     def undo(self) -> None:
@@ -198,6 +204,7 @@ class KioskViewModel(WrapUpAndExitActions, EventDispatcher):
             self.start_wrapup(near_miss=False)
         else:
             self.escalation.forget()
+            self._journal_done()
             self.back_from_panel()
         self.refresh_alert()
 
@@ -214,25 +221,30 @@ class KioskViewModel(WrapUpAndExitActions, EventDispatcher):
     def answer(self, yes: bool) -> None:
         self.flow.answer(yes, self.clock())
         self.screen = self.flow.screen
+        self._journal_flow()
         self.refresh()
 
     def choose(self, situation: str) -> None:
         self.flow.choose(situation, self.clock())
         self.screen = self.flow.screen
+        self._journal_flow()
         self.refresh()
 
     def next_step(self) -> None:
         self.flow.next()
+        self._journal_flow()
         self.refresh()
 
     def back(self) -> None:
         self.flow.back()
         self.screen = self.flow.screen
+        self._journal_flow()
         self.refresh()
 
     def go_home(self) -> None:
         if not self.escalation.active:
             self.flow.reset()
+            self._journal_done()
         self._go("home")
         self.refresh()
 

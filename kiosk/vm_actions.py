@@ -40,6 +40,8 @@ class WrapUpAndExitActions:
             started_at=flow.started_at,
             near_miss=near_miss and view is None,
         )
+        if view is not None and self.escalation.journal is not None:
+            self.escalation.journal.record_wrapup(view.alert_id)  # restart → back to this form
         self.wrapup.reset(near_miss=self._form.near_miss)
         self.wrapup_error = ""
         self.escalation.forget()
@@ -68,11 +70,13 @@ class WrapUpAndExitActions:
             return False
         self._form = None
         self.wrapup_error = ""
+        self._journal_done()  # the report is in the outbox: the incident is over here
         self._go("selfcare")
         self.refresh()
         return True
 
     def finish_selfcare(self) -> None:
+        self._journal_done()
         self.flow.reset()
         self.screen = self.flow.screen
         self.refresh()

@@ -6,4 +6,5 @@
   upgrade with the same alert id, kiosk-side escalation timers.
 - :mod:`kiosk.domain.panel`: what the alert status panel may honestly claim.
 - :mod:`kiosk.domain.wrapup`: the wrap-up form and the IncidentReport it produces.
+- :mod:`kiosk.domain.journal`: the open alert on disk, restored after a kiosk restart.
 """

@@ -5,6 +5,10 @@ view *first* (so the screen and the escalation timer never wait for the network)
 outbox through the :class:`Sender` (DeviceRuntime in the app, a fake in tests). The broker may
 be down: the alert is still in the outbox, the view still escalates on time, and the panel
 says plainly that it is not delivered (see :mod:`kiosk.domain.panel`).
+
+Every message the controller applies to its open alert is also appended to the kiosk's
+:class:`~kiosk.domain.journal.AlertJournal`, and :meth:`EscalationController.restore` folds
+them back after a restart, so the screen comes back exactly as it was.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
+from kiosk.domain.journal import AlertJournal, FlowSnapshot, Journaled, Stored
 from shared import topics
 from shared.alerts import AlertBook, AlertView, Policy, PresenceBook, decide, escalation_messages
 from shared.alerts.state import LEVEL_RANK
@@ -61,6 +66,7 @@ class EscalationController:
         *,
         undo_seconds: float = UNDO_SECONDS,
         on_change: Callable[[], None] | None = None,
+        journal: AlertJournal | None = None,
     ) -> None:
         self.identity = identity
         self.sender = sender
@@ -68,6 +74,7 @@ class EscalationController:
         self.presence = presence
         self.undo_seconds = undo_seconds
         self.on_change = on_change
+        self.journal = journal
         self.book = AlertBook()
         self.alert_id: uuid.UUID | None = None
         self.deliveries: dict[uuid.UUID, DeliveryState] = {}
@@ -117,13 +124,20 @@ class EscalationController:
         return view.silent and not silent and level == view.level
 
     def request(
-        self, level: Level, now: datetime, context: AlertContext, *, silent: bool = False
+        self,
+        level: Level,
+        now: datetime,
+        context: AlertContext,
+        *,
+        silent: bool = False,
+        flow: FlowSnapshot | None = None,
     ) -> TapResult:
         """One tap on Manager or Security (or the disguised silent control).
 
         A first tap raises a new alert. A tap on a higher level raises the same alert id
         again (manager → security). A tap on the same or a lower level changes nothing: help
-        is already asked for, and a second alert would only confuse responders.
+        is already asked for, and a second alert would only confuse responders. ``flow`` is
+        journaled with the raise (one write, one fsync, on the tap's path).
         """
         view = self.view
         if view is not None and not view.closed:
@@ -151,7 +165,9 @@ class EscalationController:
         self.alert_id = alert_id
         self.raise_event_id = message.event_id
         self.raised_locally_at = now
-        return result if self._emit(message) else "error"
+        # a new incident starts a fresh journal: whatever came before is over
+        fresh = result == "raised"
+        return result if self._emit(message, flow=flow, fresh=fresh) else "error"
 
     def undo(self, now: datetime) -> bool:
         """Undo a Manager tap inside its window: recorded as a false alarm."""
@@ -189,7 +205,40 @@ class EscalationController:
         """An acknowledgement, rung or resolution from the store; True if our view changed."""
         if self.alert_id is None or getattr(message, "alert_id", None) != self.alert_id:
             return False
-        return self.book.apply(message) is not None
+        before = self.view
+        known = before.event_ids if before is not None else frozenset()
+        changed = self.book.apply(message) is not None
+        after = self.view
+        if self.journal is not None and after is not None and message.event_id not in known:
+            if message.event_id in after.event_ids:  # it became part of the alert: keep it
+                self.journal.record_message(message, own=False)
+        return changed
+
+    def restore(self, journaled: Journaled, delivery: Callable[[uuid.UUID], Stored]) -> bool:
+        """Fold a journal back in after a restart; True if there is an alert to show.
+
+        ``delivery`` says how each of our own messages stands in the outbox: still there →
+        queued (the panel says NOT DELIVERED and the courier keeps sending it), gone → the
+        broker took it. The ladder counts from the raise time in the messages themselves.
+        """
+        raises = journaled.own_raises
+        if journaled.alert_id is None or not raises:
+            return False
+        for entry in journaled.entries:
+            self.book.apply(entry.message)
+        if self.book.get(journaled.alert_id) is None:
+            return False
+        latest = max(raises, key=lambda m: m.sent_at)
+        self.alert_id = journaled.alert_id
+        self.raise_event_id = latest.event_id
+        self.raised_locally_at = latest.sent_at
+        first = min(raises, key=lambda m: m.sent_at)
+        if len(raises) == 1 and first.level == "manager":
+            self.undo_until = first.sent_at + timedelta(seconds=self.undo_seconds)
+        for entry in journaled.entries:
+            if entry.own:
+                self.deliveries[entry.message.event_id] = delivery(entry.message.event_id)
+        return True
 
     def on_delivery(self, event_id: uuid.UUID, status: DeliveryState) -> bool:
         """A delivery status from the courier; True if it was one of ours."""
@@ -215,8 +264,11 @@ class EscalationController:
 
     # Internals -------------------------------------------------------------------------
 
-    def _emit(self, message: Message) -> bool:
-        """Apply locally, then store and publish. A storage failure is shown, not hidden."""
+    def _emit(
+        self, message: Message, *, flow: FlowSnapshot | None = None, fresh: bool = False
+    ) -> bool:
+        """Apply locally, then store and publish, then journal. A storage failure is shown,
+        not hidden (and a raise that is not in the outbox is never journaled)."""
         self.book.apply(message)
         self.deliveries.setdefault(message.event_id, "queued")
         try:
@@ -225,7 +277,11 @@ class EscalationController:
             log.exception("%s: could not store %s", self.identity.device, message.type)
             self.deliveries[message.event_id] = "failed"
             self.send_error = str(error)
+            if fresh and self.journal is not None:
+                self.journal.clear()
             return False
+        if self.journal is not None:  # after the outbox: never restore a "sent" that was not
+            self.journal.record_message(message, own=True, flow=flow, fresh=fresh)
         if self.on_change is not None:
             self.on_change()
         return True

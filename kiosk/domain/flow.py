@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
+from kiosk.domain.journal import FlowSnapshot
 from shared.protocol import AlertContext
 
 Screen = Literal["home", "triage", "steps", "alert", "wrapup", "selfcare", "exit"]
@@ -187,6 +188,26 @@ class Flow:
         self.triage_route = None
         self.near_miss = False
         self.go("home")
+
+    def snapshot(self) -> FlowSnapshot:
+        """What the alert journal keeps of the flow, to come back to it after a restart."""
+        return FlowSnapshot(
+            self.situation,
+            self.step_index,
+            self.max_step_reached,
+            self.started_at,
+            self.triage_route,
+        )
+
+    def resume(self, snapshot: FlowSnapshot) -> None:
+        """Continue a journaled flow (a situation this build no longer knows is dropped)."""
+        self.situation = snapshot.situation if snapshot.situation in self._playbooks else None
+        last = max(self.step_count - 1, 0)
+        self.step_index = min(snapshot.step_index, last) if self.situation else 0
+        self.max_step_reached = min(snapshot.max_step_reached, last) if self.situation else 0
+        self.started_at = snapshot.started_at
+        self.triage_route = snapshot.triage_route  # type: ignore[assignment]
+        self.screen = self.previous = "steps" if self.situation else "home"
 
     # Time and suggestions --------------------------------------------------------------
 
