@@ -20,13 +20,10 @@ from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.window import Window
 
-from kiosk.domain.escalation import KioskIdentity
-from kiosk.domain.journal import AlertJournal
 from kiosk.settings import KioskSettings
 from kiosk.viewmodel import KioskViewModel
 from kiosk.views import KioskRoot
-from shared import topics
-from shared.alerts.policy import load_store_policy
+from kiosk.wiring import wire_kiosk
 from shared.device_runtime import DeviceRuntime
 from shared.settings import DeviceConfig
 
@@ -69,46 +66,7 @@ def build_kiosk(
     on_exit: Callable[[], None] | None = None,
 ) -> Kiosk:
     """Create runtime, view-model and root widget for one kiosk device (not started)."""
-    if config.role != "kiosk":
-        raise ValueError(
-            f"{config.device} is provisioned as a {config.role}, not a kiosk; "
-            f"run `calmdesk provision` for a kiosk device"
-        )
-    holder: dict[str, KioskViewModel] = {}
-    store = config.store
-    runtime = DeviceRuntime(
-        config,
-        data_dir,
-        subscriptions=[
-            topics.all_pager_acks(store),
-            topics.all_hub_escalations(store),
-            topics.all_status(store),
-        ],
-        on_message=lambda message: holder["vm"].on_message(message),
-        on_delivery=lambda delivery: holder["vm"].on_delivery(delivery),
-        on_link=lambda event: holder["vm"].on_link(event),
-        dispatch=kivy_dispatch,
-    )
-    identity = KioskIdentity(
-        store=store,
-        device=config.device,
-        counter=config.counter or config.display_name or config.device,
-        emergency_number=config.emergency_number,
-        drill=settings.drill,
-    )
-    # the same per-store ladders as the hub, when the store ships an override to this device
-    policy = load_store_policy(store, data_dir / "policies")
-    # the open alert survives a restart: restored here, before the runtime resends the outbox
-    vm = KioskViewModel(
-        identity,
-        runtime,
-        settings=settings,
-        policy=policy,
-        on_exit=on_exit,
-        journal=AlertJournal.for_device(data_dir, config.device),
-        outbox=runtime.outbox,
-    )
-    holder["vm"] = vm
+    vm, runtime = wire_kiosk(config, data_dir, settings, dispatch=kivy_dispatch, on_exit=on_exit)
     return Kiosk(vm=vm, runtime=runtime, root=KioskRoot(vm=vm))
 
 

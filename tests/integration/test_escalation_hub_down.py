@@ -13,11 +13,9 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from kiosk.domain.escalation import KioskIdentity
-from kiosk.viewmodel import KioskViewModel
+from kiosk.settings import KioskSettings
+from kiosk.wiring import wire_kiosk
 from shared import topics
-from shared.alerts.policy import load_store_policy
-from shared.device_runtime import DeviceRuntime
 from shared.protocol import AlertEscalated, Presence, decode
 from tests.integration.test_escalation import FAST_LADDERS, announce_on_duty
 from tests.support.store import Store, eventually
@@ -92,27 +90,7 @@ def test_ladder_climbs_with_the_hub_killed_and_is_recorded_in_order_after(store:
     )
     # the kiosk, wired as kiosk.app wires it, with the UI thread played by this test
     calls: queue.Queue[Callable[[], None]] = queue.Queue()
-    config = store.device("kiosk-1")
-    holder: dict[str, KioskViewModel] = {}
-    runtime = DeviceRuntime(
-        config,
-        data_dir,
-        subscriptions=[
-            topics.all_pager_acks(sid),
-            topics.all_hub_escalations(sid),
-            topics.all_status(sid),
-        ],
-        on_message=lambda m: holder["vm"].on_message(m),
-        on_delivery=lambda d: holder["vm"].on_delivery(d),
-        on_link=lambda e: holder["vm"].on_link(e),
-        dispatch=calls.put,
-    )
-    vm = KioskViewModel(
-        KioskIdentity(store=sid, device="kiosk-1", counter="Counter 1", emergency_number="112"),
-        runtime,
-        policy=load_store_policy(sid, data_dir / "policies"),
-    )
-    holder["vm"] = vm
+    vm, runtime = wire_kiosk(store.device("kiosk-1"), data_dir, KioskSettings(), dispatch=calls.put)
     runtime.start()
 
     def pump(seconds: float) -> None:

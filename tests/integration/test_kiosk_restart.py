@@ -13,11 +13,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from kiosk.domain.escalation import KioskIdentity
-from kiosk.domain.journal import AlertJournal
-from kiosk.viewmodel import KioskViewModel
+from kiosk.settings import KioskSettings
+from kiosk.wiring import wire_kiosk
 from shared import topics
-from shared.device_runtime import DeviceRuntime
 from shared.protocol import Acknowledged, AlertEscalated, AlertRaised, OnScene, decode, encode
 from tests.support.store import Store, publish_and_wait
 
@@ -27,28 +25,9 @@ class KioskProcess:
 
     def __init__(self, store: Store, data_dir: Path) -> None:
         self.calls: queue.Queue[Callable[[], None]] = queue.Queue()
-        sid = store.store_id
-        holder: dict[str, KioskViewModel] = {}
-        self.runtime = DeviceRuntime(
-            store.device("kiosk-1"),
-            data_dir,
-            subscriptions=[
-                topics.all_pager_acks(sid),
-                topics.all_hub_escalations(sid),
-                topics.all_status(sid),
-            ],
-            on_message=lambda m: holder["vm"].on_message(m),
-            on_delivery=lambda d: holder["vm"].on_delivery(d),
-            on_link=lambda e: holder["vm"].on_link(e),
-            dispatch=self.calls.put,
+        self.vm, self.runtime = wire_kiosk(
+            store.device("kiosk-1"), data_dir, KioskSettings(), dispatch=self.calls.put
         )
-        self.vm = KioskViewModel(
-            KioskIdentity(store=sid, device="kiosk-1", counter="Counter 1", emergency_number="112"),
-            self.runtime,
-            journal=AlertJournal.for_device(data_dir, "kiosk-1"),
-            outbox=self.runtime.outbox,
-        )
-        holder["vm"] = self.vm
 
     def start(self) -> KioskProcess:
         self.runtime.start()
