@@ -22,6 +22,7 @@ from shared.alerts import load_store_policy
 from shared.device_runtime import DeviceRuntime
 from shared.protocol import utc_now
 from shared.settings import DeviceConfig
+from staff_app.domain.journal import PagerJournal
 from staff_app.domain.pager import Holder, PagerCore
 from staff_app.domain.ring import RingController
 from staff_app.session import PagerSession
@@ -127,6 +128,8 @@ def run_pager(config: DeviceConfig, data_dir: Path, *, lang: str | None = None) 
         dispatch=traced_dispatch if trace.enabled else kivy_dispatch,
         on_duty=on_duty,
     )
+    journal = PagerJournal.for_device(data_dir, config.device)
+    restored = journal.load(today=scheduler.now().astimezone().date())
     core = PagerCore(
         holder,
         send=runtime.send,
@@ -134,7 +137,19 @@ def run_pager(config: DeviceConfig, data_dir: Path, *, lang: str | None = None) 
         ring=ring,
         routing=policy.routing,
         on_duty=on_duty,
+        journal=journal,
     )
+    # Before the link starts: today's alerts and history come back from the device; the
+    # session's re-delivery on connect is deduplicated by event id.
+    core.restore(restored.records)
+    if restored.records or restored.skipped:
+        log.info(
+            "%s: restored %d alert message(s) from %s (%d unreadable line(s) skipped)",
+            config.device,
+            len(restored.records),
+            journal.path,
+            restored.skipped,
+        )
 
     def save(signed_in: bool, duty: bool, language: str) -> None:
         PagerSession(signed_in, duty, language).save(data_dir, config.device)

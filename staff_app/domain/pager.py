@@ -11,12 +11,17 @@ resolve. An alert is *late* if it was raised before this connection began or is 
 ``late_after_s`` on arrival. A late alert rings only after ``settle_s`` (the rest of the burst
 arrives meanwhile), and only if it is still open and unanswered then: an alert resolved while
 the pager was away is listed in the history, never rung.
+
+Restart: with a :class:`~staff_app.domain.journal.PagerJournal`, every alert message the core
+takes is recorded on the device, and :meth:`PagerCore.restore` replays it at start. Restored
+alerts are treated like late ones: an open alert still unanswered for this role rings again
+after ``settle_s`` (it still needs someone); acknowledged or closed ones do not ring.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -33,6 +38,7 @@ from shared.protocol import (
     ResponderRole,
 )
 from staff_app.domain.clock import Handle, Scheduler
+from staff_app.domain.journal import JournalRecord, PagerJournal
 from staff_app.domain.ring import RingController
 
 LATE_AFTER_S = 20.0
@@ -137,6 +143,7 @@ class PagerCore:
         on_change: Callable[[], None] | None = None,
         late_after_s: float = LATE_AFTER_S,
         settle_s: float = SETTLE_S,
+        journal: PagerJournal | None = None,
     ) -> None:
         self.holder = holder
         self.book = AlertBook()
@@ -155,6 +162,7 @@ class PagerCore:
         self._selected: uuid.UUID | None = None
         self._browsing = False
         self._recheck: Handle | None = None
+        self.journal = journal
 
     # Inputs --------------------------------------------------------------------------
 
@@ -176,11 +184,38 @@ class PagerCore:
         if getattr(message, "store", None) != self.holder.store:
             return
         alert_id = getattr(message, "alert_id", None)
-        if self.book.apply(message) is None:
-            return
-        if alert_id is not None and alert_id not in self._arrivals:
+        changed = self.book.apply(message) is not None
+        if changed and alert_id is not None and alert_id not in self._arrivals:
             self._arrivals[alert_id] = self._arrival(self.book[alert_id])
+        self._record(message)  # also a buffered one (its raise may come later)
+        if changed:
+            self._refresh()
+
+    def restore(self, records: Iterable[JournalRecord]) -> int:
+        """Replay the journal at start (before the link is up); return how many applied.
+
+        Each restored alert keeps its original arrival time and late flag, and may ring only
+        ``settle_s`` from now, like a late alert: by then the session's re-delivery may have
+        told us someone answered it meanwhile.
+        """
+        now = self.now()
+        first: dict[uuid.UUID, JournalRecord] = {}
+        applied = 0
+        for record in records:
+            message = record.message
+            if message.store != self.holder.store:
+                continue
+            self.book.apply(message)
+            applied += 1
+            seen = first.get(message.alert_id)
+            if seen is None or (seen.late is None and record.late is not None):
+                first[message.alert_id] = record
+        for alert_id, record in first.items():
+            if alert_id in self.book and alert_id not in self._arrivals:
+                late = bool(record.late)
+                self._arrivals[alert_id] = Arrival(record.received_at, late, now + self._settle)
         self._refresh()
+        return applied
 
     def set_on_duty(self, on_duty: bool) -> None:
         """Off duty: alerts are still listed, but the pager does not ring."""
@@ -232,6 +267,7 @@ class PagerCore:
         self._selected = message.alert_id
         self._browsing = False
         self.book.apply(message)
+        self._record(message)
         self._refresh()
 
     # Queries -------------------------------------------------------------------------
@@ -294,6 +330,14 @@ class PagerCore:
         )
         late = old or before_connection
         return Arrival(now, late, now + self._settle if late else now)
+
+    def _record(self, message: Message) -> None:
+        if self.journal is None:
+            return
+        alert_id = getattr(message, "alert_id", None)
+        arrival = self._arrivals.get(alert_id) if alert_id is not None else None
+        late = arrival.late if arrival is not None else None
+        self.journal.append(message, received_at=self.now(), late=late)
 
     def _my_part(self, view: AlertView) -> MyPart:
         me = self.holder.device
