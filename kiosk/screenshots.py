@@ -115,6 +115,8 @@ def stage(name: str, vm: KioskViewModel, sender: RecordingSender, clock: FakeClo
         _steps(vm, clock, "rude", 4)
         clock.advance(11 * 60)
         vm.tick()
+    elif name == "steps_trigger":
+        _steps(vm, clock, "rude", 2)  # on_trigger: "Call a manager if: …" under the step
     elif name == "steps_threat":
         _steps(vm, clock, "threatening", 3)
     elif name == "alert_not_delivered":
@@ -154,6 +156,16 @@ def stage(name: str, vm: KioskViewModel, sender: RecordingSender, clock: FakeClo
         form.outcome, form.violence_type, form.follow_up = "customer_left", "verbal_abuse", True
         form.caution = True
         form.notes = "Shouted about a late delivery, left after five minutes."
+    elif name == "wrapup_bottom":  # scrolled to the end by render_all (SCROLLED_TO_BOTTOM)
+        _steps(vm, clock)
+        vm.calmed()
+        form = vm.wrapup
+        form.outcome, form.violence_type = "customer_left", "verbal_abuse"
+        form.notes = "Shouted about a late delivery, left after five minutes."
+        form.follow_up, form.follow_up_in = True, "this_week"
+        form.caution = True
+        form.caution_description = "Shouts and slams the counter"
+        form.caution_reason = "Has thrown a basket before"
     elif name == "selfcare":
         _steps(vm, clock)
         vm.calmed()
@@ -172,6 +184,7 @@ SCREEN_STATES: tuple[str, ...] = (
     "triage",
     "steps",
     "steps_over_limit",
+    "steps_trigger",
     "steps_threat",
     "alert_not_delivered",
     "alert_manager_undo",
@@ -179,9 +192,26 @@ SCREEN_STATES: tuple[str, ...] = (
     "alert_no_answer",
     "wrapup",
     "wrapup_details",
+    "wrapup_bottom",
     "selfcare",
     "exit",
 )
+
+
+SCROLLED_TO_BOTTOM: frozenset[str] = frozenset({"wrapup_bottom"})
+"""States shown with their screen's scrolling content at its end (the lower half of a form)."""
+
+
+def scroll_to_bottom(root: object) -> int:
+    """Scroll every ScrollView on the shown screen to its end; return how many could scroll."""
+    from kivy.uix.scrollview import ScrollView
+
+    scrolled = 0
+    for widget in root.walk(restrict=True):  # type: ignore[attr-defined]
+        if isinstance(widget, ScrollView) and widget.viewport_size[1] > widget.height:
+            widget.scroll_y = 0
+            scrolled += 1
+    return scrolled
 
 
 def render_all(
@@ -208,6 +238,10 @@ def render_all(
                 stage(state, vm, sender, clock)
                 settle(4)
                 name = f"{state}-{lang}-{orientation}"
+                if state in SCROLLED_TO_BOTTOM:
+                    if not scroll_to_bottom(root):
+                        problems.append(f"{name}: nothing to scroll, the state shows nothing new")
+                    settle(4)
                 problems += [f"{name}: {misfit}" for misfit in misfits(root)]
                 save_png(root, out_dir / f"{name}.png")
                 if on_each is not None:

@@ -36,6 +36,7 @@ from shared.alerts import Policy, PresenceBook, default_policy
 from shared.i18n import LANGUAGES, tr
 from shared.mqtt_link import LinkEvent, LinkState
 from shared.playbooks import load_card, load_playbooks, load_triage, route_triage
+from shared.playbooks.render import describe_escalation
 from shared.protocol import Message, Presence
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,8 @@ class KioskViewModel(WrapUpAndExitActions, AlertJournalActions, EventDispatcher)
     elapsed_text = StringProperty("")
     suggestion_text = StringProperty("")
     suggestion_role = StringProperty("")
+    trigger_text = StringProperty("")
+    """On-trigger situations: "Call a manager if: …", shown quietly under the step."""
     can_next = BooleanProperty(False)
     # Alert panel
     alert_active = BooleanProperty(False)
@@ -140,6 +143,7 @@ class KioskViewModel(WrapUpAndExitActions, AlertJournalActions, EventDispatcher)
         )
         self.wrapup = WrapUpViewModel()
         self._form: WrapUp | None = None
+        self._trigger_line = ""  # the current situation's trigger rule, in the current language
         self._sync_event = None
         self.counter_name = identity.counter or identity.device
         self.drill = identity.drill
@@ -311,10 +315,13 @@ class KioskViewModel(WrapUpAndExitActions, AlertJournalActions, EventDispatcher)
     def _refresh_step(self, lang: str) -> None:
         flow = self.flow
         playbook = next((p for p in load_playbooks(lang) if p.id == flow.situation), None)
+        self._trigger_line = ""
         if playbook is None:
             self.situation_title = self.step_text = self.step_say = self.step_avoid = ""
             self.can_next = False
         else:
+            if playbook.escalation.when == "on_trigger":
+                self._trigger_line = describe_escalation(playbook.escalation, lang)
             step = playbook.steps[flow.step_index]
             self.situation_title = playbook.title
             self.step_text = step.text
@@ -330,6 +337,8 @@ class KioskViewModel(WrapUpAndExitActions, AlertJournalActions, EventDispatcher)
     def _refresh_time(self, now: datetime) -> None:
         self.elapsed_text = mmss(self.flow.elapsed(now))
         suggestion = self.flow.suggestion(now)
+        trigger = self.flow.trigger_role(now) is not None
+        self.trigger_text = self._trigger_line if trigger else ""
         if suggestion is None:
             self.suggestion_text, self.suggestion_role = "", ""
         else:

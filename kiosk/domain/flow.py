@@ -243,6 +243,21 @@ class Flow:
             return Suggestion(role or "manager", "over_limit")
         return None
 
+    def trigger_role(self, now: datetime) -> Role | None:
+        """Whom to call *if* the situation's trigger happens (``on_trigger`` playbooks).
+
+        The step screen shows the trigger quietly so the staff member knows when to press the
+        button; it steps aside while a stronger suggestion (triage, over the limit) is shown.
+        """
+        playbook = self.playbook
+        if playbook is None or playbook.escalation.when != "on_trigger":
+            return None
+        if playbook.escalation.role not in ("manager", "security"):
+            return None
+        if self.suggestion(now) is not None:
+            return None
+        return playbook.escalation.role  # type: ignore[return-value]
+
     def context(self) -> AlertContext:
         """What an alert raised now tells the responder about the flow so far."""
         playbook = self.playbook

@@ -112,3 +112,16 @@ def test_calmed_without_help_is_a_near_miss_and_reset_clears_everything(flow: Fl
     assert flow.screen == "wrapup" and flow.near_miss
     flow.reset()
     assert flow.screen == "home" and flow.situation is None and flow.started_at is None
+
+
+def test_on_trigger_situations_name_whom_to_call_until_a_stronger_suggestion(flow: Flow) -> None:
+    flow.choose("rude", T0)  # manager, on_trigger
+    assert flow.suggestion(T0) is None and flow.trigger_role(T0) == "manager"
+    late = T0 + timedelta(minutes=flow.limit_minutes)
+    assert flow.suggestion(late) is not None and flow.trigger_role(late) is None
+
+
+@pytest.mark.parametrize("situation", ["angry", "talkative", "threatening", "wants_senior"])
+def test_other_situations_have_no_trigger_hint(flow: Flow, situation: str) -> None:
+    flow.choose(situation, T0)
+    assert flow.trigger_role(T0) is None

@@ -118,3 +118,20 @@ def test_exit_needs_the_pin() -> None:
         vm.pin_key(key)
     vm.pin_key("ok")
     assert left == [True]
+
+
+def test_on_trigger_step_shows_the_trigger_quietly_in_the_current_language() -> None:
+    vm, _, clock = demo_vm()
+    vm.choose("rude")
+    assert vm.trigger_text == (
+        "Call a manager if: The insults continue after you've asked once to stop."
+    )
+    assert vm.suggestion_text == ""
+    vm.lang = "fi"
+    assert vm.trigger_text.startswith("Kutsu esihenkilö, jos: Loukkaukset jatkuvat")
+    clock.advance(11 * 60)  # past the limit: the stronger suggestion replaces the hint
+    vm.tick()
+    assert vm.suggestion_text and vm.trigger_text == ""
+    vm.go_home()
+    vm.choose("angry")  # on_limit: no trigger line
+    assert vm.trigger_text == ""
