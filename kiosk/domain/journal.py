@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from shared.alerts.state import ALERT_MESSAGE_TYPES, AlertMessage
+from shared.durable_lines import DurableLines
 from shared.protocol import AlertRaised, Message, decode
 
 log = logging.getLogger(__name__)
@@ -134,6 +134,7 @@ class AlertJournal:
         self.path = path
         self.error: str | None = None
         """The last write error, if any (logged loudly; the alert itself goes on)."""
+        self._file = DurableLines(path)
 
     @classmethod
     def for_device(cls, data_dir: Path, device: str) -> AlertJournal:
@@ -162,16 +163,9 @@ class AlertJournal:
         self.append({"kind": "wrapup", "alert_id": str(alert_id)})
 
     def append(self, record: dict[str, Any], *, fresh: bool = False) -> None:
-        line = json.dumps({"v": JOURNAL_VERSION, **record}, separators=(",", ":")) + "\n"
+        line = json.dumps({"v": JOURNAL_VERSION, **record}, separators=(",", ":"))
         try:
-            created = not self.path.exists()
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("w" if fresh else "a", encoding="utf-8") as file:
-                file.write(line)
-                file.flush()
-                os.fsync(file.fileno())
-            if created:
-                _fsync_dir(self.path.parent)
+            self._file.append(line.encode("utf-8"), fresh=fresh)
         except OSError as error:
             self.error = str(error)
             log.exception(
@@ -181,9 +175,7 @@ class AlertJournal:
     def clear(self) -> None:
         """The alert is over (closed and wrapped up, or dismissed): nothing to restore."""
         try:
-            if self.path.exists():
-                self.path.unlink()
-                _fsync_dir(self.path.parent)
+            self._file.remove()
         except OSError as error:
             self.error = str(error)
             log.exception("alert journal %s: could not clear it", self.path)
@@ -194,16 +186,15 @@ class AlertJournal:
         """Read every good record back; skip (and log) every bad one; never raise."""
         result = Journaled()
         try:
-            raw = self.path.read_bytes()
-        except FileNotFoundError:
-            return result
+            content = self._file.read()
         except OSError as error:
             log.error("alert journal %s: unreadable, nothing restored: %s", self.path, error)
             return result
+        if content is None:
+            return result
+        lines, clean_end = content
         records: list[tuple[int, bytes, dict[str, Any]]] = []
-        for number, line in enumerate(raw.split(b"\n"), start=1):
-            if not line.strip():
-                continue
+        for number, line in lines:
             try:
                 record = _parse(line)
             except Exception as error:  # whatever is wrong with one line, start must go on
@@ -235,20 +226,14 @@ class AlertJournal:
                 result.flow = record["flow"]
             else:
                 result.wrapup_started = True
-        if result.skipped or (raw and not raw.endswith(b"\n")):
+        if result.skipped or not clean_end:
             self._rewrite(kept)
         return result
 
     def _rewrite(self, lines: list[bytes]) -> None:
-        """Keep only the good lines, atomically, so the next append starts on a clean line."""
-        temporary = self.path.with_suffix(".tmp")
+        """Keep only the good lines, so the next append starts on a clean line."""
         try:
-            with temporary.open("wb") as file:
-                file.write(b"".join(line + b"\n" for line in lines))
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temporary, self.path)
-            _fsync_dir(self.path.parent)
+            self._file.rewrite(lines)
         except OSError as error:
             self.error = str(error)
             log.exception("alert journal %s: could not rewrite it", self.path)
@@ -289,14 +274,3 @@ def _flow(data: object) -> FlowSnapshot:
     if not isinstance(data, dict):
         raise ValueError("flow is not an object")
     return FlowSnapshot.from_json(data)
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Make a created, replaced or removed file name durable (POSIX; a no-op elsewhere)."""
-    if os.name != "posix":
-        return
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -35,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.alerts.state import ALERT_MESSAGE_TYPES, AlertMessage, fold
+from shared.durable_lines import DurableLines
 from shared.protocol import AlertRaised, Message, decode
 
 log = logging.getLogger(__name__)
@@ -79,6 +79,7 @@ class PagerJournal:
         self.path = path
         self.error: str | None = None
         """The last write error, if any (logged loudly; the pager goes on)."""
+        self._file = DurableLines(path)
         self._written: set[uuid.UUID] = set()
 
     @classmethod
@@ -93,14 +94,7 @@ class PagerJournal:
             return False
         line = JournalRecord(message, received_at, late).to_line()
         try:
-            created = not self.path.exists()
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("ab") as file:
-                file.write(line)
-                file.flush()
-                os.fsync(file.fileno())
-            if created:
-                _fsync_dir(self.path.parent)
+            self._file.append(line)
         except OSError as error:
             self.error = str(error)
             log.exception("pager journal %s: could not write a %s", self.path, message.type)
@@ -117,17 +111,16 @@ class PagerJournal:
         """
         result = Loaded()
         try:
-            raw = self.path.read_bytes()
-        except FileNotFoundError:
-            return result
+            content = self._file.read()
         except OSError as error:
             log.error("pager journal %s: unreadable, nothing restored: %s", self.path, error)
             return result
+        if content is None:
+            return result
+        lines, clean_end = content
         parsed: list[tuple[bytes, JournalRecord]] = []
         seen: set[uuid.UUID] = set()
-        for number, line in enumerate(raw.split(b"\n"), start=1):
-            if not line.strip():
-                continue
+        for number, line in lines:
             try:
                 record = _parse(line)
             except Exception as error:  # whatever is wrong with one line, start must go on
@@ -155,20 +148,14 @@ class PagerJournal:
                 result.pruned,
                 today,
             )
-        if result.skipped or result.pruned or (raw and not raw.endswith(b"\n")):
+        if result.skipped or result.pruned or not clean_end:
             self._rewrite(kept)
         return result
 
     def _rewrite(self, lines: list[bytes]) -> None:
-        """Keep only ``lines``, atomically, so the next append starts on a clean line."""
-        temporary = self.path.with_suffix(".tmp")
+        """Keep only ``lines``, so the next append starts on a clean line."""
         try:
-            with temporary.open("wb") as file:
-                file.write(b"".join(line + b"\n" for line in lines))
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temporary, self.path)
-            _fsync_dir(self.path.parent)
+            self._file.rewrite(lines)
         except OSError as error:
             self.error = str(error)
             log.exception("pager journal %s: could not rewrite it", self.path)
@@ -213,14 +200,3 @@ def _parse(line: bytes) -> JournalRecord:
     if late is not None and not isinstance(late, bool):
         raise ValueError("'late' is not a boolean")
     return JournalRecord(message, received_at, late)
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Make a created or replaced file name durable (POSIX; a no-op elsewhere)."""
-    if os.name != "posix":
-        return
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
