@@ -7,7 +7,7 @@ import argparse
 import queue
 import signal
 import threading
-from datetime import UTC, datetime
+import time
 from pathlib import Path
 
 from shared import topics
@@ -57,10 +57,10 @@ def raise_alert(args: argparse.Namespace) -> int:
     )
     runtime.send(alert, topics.kiosk_alert(config.store, config.device))
     label = f"{'DRILL ' if args.drill else ''}{args.level} alert {alert.alert_id}"
-    deadline = datetime.now(UTC).timestamp() + args.wait
+    deadline = time.monotonic() + args.wait
     try:
         while True:
-            remaining = deadline - datetime.now(UTC).timestamp()
+            remaining = deadline - time.monotonic()
             delivery = deliveries.get(timeout=max(remaining, 0.01))
             if delivery.event_id != alert.event_id:
                 continue
