@@ -175,8 +175,7 @@ def main(n: int = 200) -> None:
             print(summary(name, round_trips(store.port, creds, n, nodelay=nodelay)))
         hub = Hub(store.device("hub"), f"sqlite:///{Path(folder) / 'hub.db'}")
         hub.start()
-        assert hub.link.wait_connected(5)
-        time.sleep(0.5)
+        assert hub.link.wait_subscribed(5)
         print(
             summary(
                 "CalmDesk kiosk send -> hub commit",

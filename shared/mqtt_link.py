@@ -132,6 +132,8 @@ class MqttLink:
         self._waiting: dict[int, OnOutcome] = {}
         self._early: dict[int, PublishOutcome] = {}
         self._connected = threading.Event()
+        self._subscribed = threading.Event()
+        self._subscribe_mid: int | None = None
         self._stopping = False
         self._connected_at = 0.0
         self._short_sessions = 0
@@ -156,6 +158,7 @@ class MqttLink:
         client.on_disconnect = self._handle_disconnect
         client.on_message = self._handle_message
         client.on_publish = self._handle_publish
+        client.on_subscribe = self._handle_subscribe
         client.on_socket_open = self._handle_socket_open
         client.on_connect_fail = self._handle_connect_fail
         self._client = client
@@ -185,6 +188,14 @@ class MqttLink:
     def wait_connected(self, timeout: float) -> bool:
         return self._connected.wait(timeout)
 
+    def wait_subscribed(self, timeout: float) -> bool:
+        """Wait until the broker has granted this connection's subscriptions.
+
+        Connected is not enough for a fresh session: a message published by another device
+        before our SUBSCRIBE is processed never reaches us.
+        """
+        return self._subscribed.wait(timeout)
+
     def stop(self, *, final_message: tuple[str, bytes] | None = None, timeout: float = 3.0) -> None:
         """Disconnect cleanly, first publishing ``final_message`` (retained) if given.
 
@@ -200,6 +211,7 @@ class MqttLink:
         self._client.disconnect()
         self._client.loop_stop()
         self._connected.clear()
+        self._subscribed.clear()
 
     def abort(self) -> None:
         """Drop the connection without a DISCONNECT, like a crash; the broker sends the Will."""
@@ -208,6 +220,7 @@ class MqttLink:
             sock.close()
         self._client.loop_stop()
         self._connected.clear()
+        self._subscribed.clear()
 
     # Publish and ack ----------------------------------------------------------------
 
@@ -274,7 +287,11 @@ class MqttLink:
                 self._set_state(LinkEvent(LinkState.OFFLINE, reason))
             return
         if self._subscriptions:
-            client.subscribe([(topic, QOS) for topic in self._subscriptions])
+            _, self._subscribe_mid = client.subscribe(
+                [(topic, QOS) for topic in self._subscriptions]
+            )
+        else:
+            self._subscribed.set()
         log.info("%s: connected (session present: %s)", self.device_id, flags.session_present)
         self._connected_at = time.monotonic()
         # state first: whoever waits on wait_connected() then sees the ONLINE event too
@@ -294,6 +311,7 @@ class MqttLink:
     ) -> None:
         was_connected = self._connected.is_set()
         self._connected.clear()
+        self._subscribed.clear()
         detail = str(reason_code)
         if was_connected and not self._stopping:
             log.info("%s: disconnected (%s); will reconnect", self.device_id, reason_code)
@@ -336,6 +354,27 @@ class MqttLink:
             self._on_received(received)
         except Exception:  # a consumer bug must never kill the network thread
             log.exception("%s: handler failed for a message on %s", self.device_id, message.topic)
+
+    def _handle_subscribe(
+        self,
+        client: paho.Client,
+        userdata: object,
+        mid: int,
+        reason_codes: list[ReasonCode],
+        properties: Properties | None,
+    ) -> None:
+        if mid != self._subscribe_mid:
+            return
+        refused = [
+            f"{topic} ({code})"
+            for topic, code in zip(self._subscriptions, reason_codes, strict=False)
+            if code.is_failure
+        ]
+        if refused:
+            # Mosquitto grants a subscription its ACL forbids and then delivers nothing; a
+            # refusal here means the broker said so plainly. Either way, someone must know.
+            log.error("%s: broker refused subscriptions: %s", self.device_id, ", ".join(refused))
+        self._subscribed.set()
 
     def _handle_publish(
         self,

@@ -28,7 +28,7 @@ from tests.support.store import Store, eventually, publish_and_wait
 def start_hub(store: Store, database_url: str) -> Hub:
     hub = Hub(store.device("hub"), database_url)
     hub.start()
-    assert hub.link.wait_connected(5)
+    assert hub.link.wait_subscribed(5)
     return hub
 
 
@@ -172,6 +172,8 @@ def test_database_outage_loses_nothing_and_recording_resumes(
     try:
         with caplog.at_level(logging.ERROR, logger="broker.hub"):
             hub.start()
+            # a fresh session: whatever is published before the SUBSCRIBE lands never arrives
+            assert hub.link.wait_subscribed(5)
             kiosk_link, _, _ = store.link("kiosk-1")
             alert = alert_from(store)
             topic = topics.kiosk_alert(store.store_id, "kiosk-1")

@@ -57,6 +57,7 @@ def test_alert_raised_while_broker_down_survives_kiosk_restart_and_is_recorded_o
     store.broker.start()
     hub = Hub(store.device("hub"), f"sqlite:///{tmp_path / 'hub.db'}")
     hub.start()
+    assert hub.link.wait_subscribed(5)
     _pager, pager_inbox, _ = store.link(
         "pager-s1", subscriptions=(topics.all_kiosk_alerts(store.store_id),)
     )

@@ -87,6 +87,7 @@ def test_unanswered_manager_alert_widens_step_by_step_to_security(
     announce_on_duty(store, "pager-m1", "pager-s1")
     hub = Hub(store.device("hub"), f"sqlite:///{tmp_path / 'hub.db'}", policy=fast_policy(tmp_path))
     hub.start()
+    assert hub.link.wait_subscribed(5)
     sid = store.store_id
     _, security_inbox, _ = store.link(
         "pager-s1", subscriptions=(topics.all_hub_escalations(sid), topics.all_kiosk_alerts(sid))
@@ -118,6 +119,7 @@ def test_acknowledged_alert_stops_escalating(store: Store, tmp_path: Path) -> No
     announce_on_duty(store, "pager-m1", "pager-s1")
     hub = Hub(store.device("hub"), f"sqlite:///{tmp_path / 'hub.db'}", policy=fast_policy(tmp_path))
     hub.start()
+    assert hub.link.wait_subscribed(5)
     sid = store.store_id
     kiosk, _, _ = store.link("kiosk-1")
     pager, _, _ = store.link("pager-m1")
@@ -172,6 +174,7 @@ def test_kiosk_that_dies_pages_managers_but_clean_exit_does_not(
         counters={"kiosk-2": "Counter 2"},
     )
     hub.start()
+    assert hub.link.wait_subscribed(5)
     _, manager_inbox, _ = store.link("pager-m1", subscriptions=(topics.all_hub_escalations(sid),))
     kiosk = _device_process(store, "kiosk-2", keepalive=1)
     eventually(lambda: hub.escalation.driver.presence.is_online("kiosk-2"))
@@ -194,6 +197,7 @@ def test_kiosk_that_dies_pages_managers_but_clean_exit_does_not(
 def test_drill_alerts_are_marked_and_left_out_of_statistics(store: Store, tmp_path: Path) -> None:
     hub = Hub(store.device("hub"), f"sqlite:///{tmp_path / 'hub.db'}")
     hub.start()
+    assert hub.link.wait_subscribed(5)
     result = subprocess.run(
         [
             sys.executable,

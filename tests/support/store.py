@@ -93,6 +93,7 @@ class Store:
         self._links.append(link)
         if wait:
             assert link.wait_connected(5), f"{device_id} could not connect: {events}"
+            assert link.wait_subscribed(5), f"{device_id}: subscriptions not granted: {events}"
         return link, inbox, events
 
     def close(self) -> None:

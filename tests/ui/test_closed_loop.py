@@ -90,6 +90,7 @@ def test_kiosk_tap_pages_pager_whose_ack_shows_on_kiosk_and_resolve_closes_every
     display = os.environ["DISPLAY"]
     hub = Hub(store.device("hub"), f"sqlite:///{tmp_path / 'hub.db'}")
     hub.start()
+    assert hub.link.wait_subscribed(5)
     kiosk = build_kiosk(store.device("kiosk-1"), tmp_path / "kiosk-data", KioskSettings())
     window.add_widget(kiosk.root)
     kiosk.start()

@@ -138,6 +138,7 @@ def test_security_from_mid_flow_pages_ack_shows_name_and_report_is_recorded(
     pump(lambda: kiosk.vm.security_on_duty == 1)
     hub = Hub(store.device("hub"), f"sqlite:///{tmp_path / 'hub.db'}")
     hub.start()
+    assert hub.link.wait_subscribed(5)
     root, vm = kiosk.root, kiosk.vm
 
     tap(button(root, vm.tiles[0]["title"]))  # "Angry customer"
