@@ -4,6 +4,11 @@ Apps create one :class:`DeviceRuntime` and give it a ``dispatch`` function that 
 on their UI thread (for Kivy: ``Clock.schedule_once``). Every callback the app receives runs
 through it, so view-models are only ever touched on the UI thread. Tests pass a dispatcher that
 calls at once or collects into a queue.
+
+Incoming messages are acknowledged to the broker only after the app's ``on_message`` has run
+(and journaled what matters), so a device that dies between the network and the UI thread gets
+the message again from its persistent session. Acks go out in arrival order, as MQTT requires,
+because the dispatcher runs callbacks in the order they were queued.
 """
 
 from __future__ import annotations
@@ -85,6 +90,7 @@ class DeviceRuntime:
             subscriptions=wanted,
             on_received=self._received,
             on_link_event=self._link_event,
+            manual_ack=True,
             keepalive_s=keepalive_s,
             will=(
                 (self._status_topic, encode(self.presence(online=False, clean=False)))
@@ -146,6 +152,7 @@ class DeviceRuntime:
 
     def _received(self, received: Received) -> None:
         if not received.payload:
+            self.link.ack(received)
             return  # a cleared retained message
         try:
             message = decode(received.payload)
@@ -153,12 +160,22 @@ class DeviceRuntime:
             log.warning(
                 "%s: ignored a message on %s: %s", self.config.device, received.topic, error
             )
+            self.link.ack(received)  # resending it cannot make it valid
             return
         if isinstance(message, IncidentRecorded):
             if message.for_device == self.config.device:
                 self.courier.receipt(message.report_event_id)
+            self.link.ack(received)
             return
-        self._dispatch(partial(self._on_message, message))
+        self._dispatch(partial(self._apply_then_ack, message, received))
+
+    def _apply_then_ack(self, message: Message, received: Received) -> None:
+        """UI thread: hand the message to the app, then tell the broker it is safe."""
+        try:
+            self._on_message(message)
+        except Exception:  # an app bug must not stall every later message behind this one
+            log.exception("%s: handling %s failed", self.config.device, type(message).__name__)
+        self.link.ack(received)
 
     def _link_event(self, event: LinkEvent) -> None:
         if event.state is LinkState.ONLINE:

@@ -17,7 +17,7 @@ from kiosk.settings import KioskSettings
 from kiosk.wiring import wire_kiosk
 from shared import topics
 from shared.protocol import Acknowledged, AlertEscalated, AlertRaised, OnScene, decode, encode
-from tests.support.store import Store, publish_and_wait
+from tests.support.store import Store, eventually, publish_and_wait
 
 
 class KioskProcess:
@@ -163,5 +163,36 @@ def test_restarted_kiosk_says_not_delivered_until_the_broker_is_back(
             pager_inbox.get(timeout=10, where=lambda r: b"alert_raised" in r.payload).payload
         )
         assert isinstance(paged, AlertRaised) and paged.alert_id == alert_id
+    finally:
+        second.stop()
+
+
+def test_ack_received_but_never_shown_is_delivered_again_after_a_crash(
+    store: Store, tmp_path: Path
+) -> None:
+    """Sam's "on my way" reached the kiosk process, but it died before its UI thread showed it.
+    The broker was never told the message was handled, so the restarted kiosk gets it again."""
+    data_dir = tmp_path / "kiosk-data"
+    pager, pager_inbox = sams_pager(store)
+    first = KioskProcess(store, data_dir).start()
+    first.pump_until(lambda: first.vm.online)
+    first.vm.tap_escalate("security")
+    raised = decode(pager_inbox.get(where=lambda r: b"alert_raised" in r.payload).payload)
+    first.pump_until(lambda: first.vm.escalation.raise_delivery() == "delivered")
+
+    ack = responder(Acknowledged, raised.alert_id, store)
+    assert publish_and_wait(pager, topics.pager_ack(store.store_id, "pager-s1"), ack).ok
+
+    def ack_waits_for_the_ui_thread() -> bool:
+        queued = list(first.calls.queue)
+        return any(isinstance(getattr(call, "args", (None,))[0], Acknowledged) for call in queued)
+
+    eventually(ack_waits_for_the_ui_thread)
+    first.crash()
+    assert not any("on the way" in t for t in first.texts())
+
+    second = KioskProcess(store, data_dir).start()
+    try:
+        second.pump_until(lambda: any("Sam (security) is on the way" in t for t in second.texts()))
     finally:
         second.stop()
