@@ -2,6 +2,7 @@
 ``widgets.kv``; it needs a window, so only views and apps import it (never domain code).
 
 Widgets (rules and sizes in widgets.kv):
+- ``KinsokuLabel``: a Label that breaks Japanese text by the kinsoku rules (base of the rest).
 - ``WrapLabel``: wraps to its width and grows to its text's height (never clips).
 - ``StepLabel``: a WrapLabel at 34 sp that drops to 30 sp when the text would run past four
   lines (UI.md: "shrink step text one notch before wrapping past four lines").
@@ -34,15 +35,35 @@ from kivy.uix.label import Label
 from kivy.uix.widget import Widget
 
 from shared.ui import theme
+from shared.ui.line_breaking import needs_cjk_breaking, wrap
 
 theme.register_fonts()
 
 
-class WrapLabel(Label):
+class KinsokuLabel(Label):
+    """A Label that breaks Japanese lines itself (see :mod:`shared.ui.line_breaking`).
+
+    Kivy would cut a run of Japanese wherever the width ends, leaving "。" at the start of a
+    line. Before each render, text with ideographs or kana is given explicit line breaks that
+    follow the kinsoku rules; ``text`` itself is unchanged. Other text is left to Kivy.
+    """
+
+    def texture_update(self, *largs: object) -> None:
+        core = self._label  # type: ignore[attr-defined]
+        width = self.text_size[0]
+        if not self.markup and width is not None and needs_cjk_breaking(self.text):
+            left, _top, right, _bottom = core.options["padding"]
+            available = width - left - right - 1  # a pixel of slack against rounding
+            core.resolve_font_name()  # measure in the font about to render (refresh() does too)
+            core.text = wrap(self.text, available, lambda s: core.get_extents(s)[0])
+        super().texture_update(*largs)
+
+
+class WrapLabel(KinsokuLabel):
     """Wraps to its width; its height follows the text."""
 
 
-class BoxLabel(Label):
+class BoxLabel(KinsokuLabel):
     """Wraps inside its given box (size set by the layout)."""
 
 
@@ -64,7 +85,7 @@ class StepLabel(WrapLabel):
             self.font_size = sp(self.small_sp)
 
 
-class CalmButton(ButtonBehavior, Label):
+class CalmButton(ButtonBehavior, KinsokuLabel):
     """A rounded button at least 48 dp high whose text wraps instead of clipping."""
 
     bg = ColorProperty(theme.SURFACE_HI)

@@ -115,3 +115,34 @@ def test_screenshot_of_cjk_labels(kivy_text) -> None:
     finally:
         window.remove_widget(box)
     assert SCREENSHOT.stat().st_size > 20_000
+
+
+def _rendered_lines(label) -> list[str]:  # type: ignore[no-untyped-def]
+    label.texture_update()
+    return ["".join(word.text for word in line.words) for line in label._label._cached_lines]
+
+
+def test_japanese_lines_never_start_with_closing_punctuation(kivy_text) -> None:
+    """Plain Kivy cuts a Japanese run wherever the width ends ("。" opening a line, or alone
+    on one); CalmDesk's labels break by the kinsoku rules at every width."""
+    from kivy.uix.label import Label
+
+    from shared.playbooks import get_playbook
+    from shared.ui.line_breaking import NO_LINE_START
+    from shared.ui.widgets import WrapLabel
+
+    text = get_playbook("angry", "ja").steps[1].text
+    options = {"text": text, "font_name": "CalmDeskSans", "font_size": 30}
+    plain_bad, ours_bad = [], []
+    for width in range(200, 700, 10):
+        plain = Label(**options, text_size=(width, None))
+        ours = WrapLabel(**options, text_size=(width, None))
+        plain_lines, our_lines = _rendered_lines(plain), _rendered_lines(ours)
+        if any(line[:1] in NO_LINE_START for line in plain_lines[1:]):
+            plain_bad.append(width)
+        if any(line[:1] in NO_LINE_START for line in our_lines[1:]):
+            ours_bad.append((width, our_lines))
+        assert "".join(our_lines) == text
+        assert max(ours._label.get_extents(line)[0] for line in our_lines) <= width
+    assert plain_bad, "the sample no longer shows the problem; pick a longer text"
+    assert ours_bad == []
