@@ -21,6 +21,7 @@ lint: setup
 
 bench: setup
 	.venv/bin/python -m bench.pubsub_latency
+	.venv/bin/python -m bench.alert_to_watch
 
 screenshots: setup
 	$(XVFB) .venv/bin/calmdesk kiosk --screenshots artifacts/screenshots/kiosk
