@@ -56,18 +56,21 @@ def _scene_now(clock: FakeClock) -> datetime:
 
 
 def _raise(clock: FakeClock, level: str, ago: float, **fields: object) -> AlertRaised:
+    sent_at = _scene_now(clock) - timedelta(seconds=ago)
+    flow_s = float(fields.pop("flow_s", 95))  # type: ignore[arg-type]
     context = AlertContext(
         situation=str(fields.pop("situation", "angry")),
         step_index=fields.pop("step_index", 2),  # type: ignore[arg-type]
         step_count=7,
         risk=fields.pop("risk", "medium"),  # type: ignore[arg-type]
+        flow_started_at=sent_at - timedelta(seconds=flow_s),
     )
     return AlertRaised(
         store=STORE,
         device=str(fields.pop("kiosk", "kiosk-2")),
         level=level,  # type: ignore[arg-type]
         counter=str(fields.pop("counter", "Counter 2")),
-        sent_at=_scene_now(clock) - timedelta(seconds=ago),
+        sent_at=sent_at,
         context=context,
         **fields,  # type: ignore[arg-type]
     )

@@ -284,6 +284,9 @@ class PagerViewModel(EventDispatcher):
             parts.append(tr("pager.info.step", lang, n=ctx.step_index + 1, total=ctx.step_count))
         if ctx.risk:
             parts.append(tr("pager.info.risk", lang, risk=tr(f"risk.{ctx.risk}", lang)))
+        if ctx.flow_started_at is not None:
+            into_flow = (view.raised_at - ctx.flow_started_at).total_seconds()
+            parts.append(tr("pager.info.flow", lang, t=format_duration(into_flow)))
         self.step_text = " · ".join(parts)
         self.silent = view.silent
         self.silent_text = tr("pager.info.silent" if view.silent else "pager.info.audible", lang)

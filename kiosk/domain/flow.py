@@ -263,7 +263,8 @@ class Flow:
         playbook = self.playbook
         return AlertContext(
             situation=playbook.id if playbook else None,
-            step_index=self.step_index if playbook else None,
+            # the furthest step reached: what has been tried, even if they went back to reread
+            step_index=self.max_step_reached if playbook else None,
             step_count=self.step_count if playbook else None,
             risk=playbook.risk if playbook else ("high" if self.triage_route else None),  # type: ignore[arg-type]
             flow_started_at=self.started_at,

@@ -106,6 +106,14 @@ def test_context_carries_situation_step_risk_and_start(flow: Flow) -> None:
     assert context.risk == "medium" and context.flow_started_at == T0
 
 
+def test_context_reports_the_furthest_step_after_going_back(flow: Flow) -> None:
+    flow.choose("rude", T0)
+    flow.next()
+    flow.next()
+    flow.back()
+    assert flow.step_index == 1 and flow.context().step_index == 2
+
+
 def test_calmed_without_help_is_a_near_miss_and_reset_clears_everything(flow: Flow) -> None:
     flow.choose("angry", T0)
     flow.calmed_without_help()

@@ -47,6 +47,13 @@ def test_late_silent_manager_alert_texts_in_japanese() -> None:
     assert "サイレント" in vm.silent_text and vm.responders_text == "ほかに応答者はまだいません"
 
 
+def test_responder_sees_how_far_and_how_long_the_counter_got() -> None:
+    vm, clock, _, _ = make()
+    vm.sign_in(True)
+    vm.on_message(_raise(clock, "security", 0, step_index=4, risk="high", flow_s=135))
+    assert vm.step_text == "step 5 of 7 reached · risk high · 02:15 into the guided steps"
+
+
 def test_acknowledge_shows_sending_then_sent_only_when_delivered() -> None:
     vm, clock, sent, _ = make()
     vm.sign_in(True)
