@@ -45,6 +45,7 @@ def raise_alert(args: argparse.Namespace) -> int:
         on_message=lambda message: None,
         on_delivery=deliveries.put,
         announce_presence=False,
+        borrowed=True,
     )
     runtime.start()
     alert = AlertRaised(

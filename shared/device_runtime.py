@@ -70,13 +70,19 @@ class DeviceRuntime:
         on_duty: bool = True,
         announce_presence: bool = True,
         keepalive_s: int = 10,
+        borrowed: bool = False,
     ) -> None:
+        """``borrowed``: a one-shot script using a device's identity (``calmdesk alert`` as a
+        kiosk). Client ids are pinned to device ids, so it shares that device's broker session;
+        it acknowledges nothing it receives, so what was queued for the device reaches the
+        device's own app when it reconnects."""
         self.config = config
         self._dispatch = dispatch
         self._on_message = on_message
         self._on_delivery = on_delivery
         self._on_link = on_link
         self.on_duty = on_duty
+        self._borrowed = borrowed
         # a read-only console or a one-shot script is nobody's presence
         self._announce = announce_presence and config.role != "monitor"
         self.session_started_at = utc_now()
@@ -151,6 +157,8 @@ class DeviceRuntime:
     # Network thread -------------------------------------------------------------------
 
     def _received(self, received: Received) -> None:
+        if self._borrowed:
+            return  # not ours to take: the session's owner gets it again on reconnect
         if not received.payload:
             self.link.ack(received)
             return  # a cleared retained message
