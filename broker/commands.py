@@ -12,7 +12,7 @@ import sys
 import threading
 from pathlib import Path
 
-from broker.mosquitto import BrokerError, MosquittoProcess, free_port
+from broker.mosquitto import BrokerError, MosquittoProcess, free_port, reload_broker
 from broker.provision import broker_files, provision, provision_demo
 from broker.registry import Device, Registry
 from shared.settings import ConfigError, DeviceConfig, HubSettings, device_file
@@ -60,7 +60,12 @@ def run_provision(args: argparse.Namespace) -> int:
         print(f"{item.device.id:10} {item.device.role:9} password {item.password}  -> {item.file}")
     if done:
         print("Passwords are shown once. Copy each device file onto its device; keep var/ private.")
-    print(f"broker files written to {broker_files(settings).folder}")
+    files = broker_files(settings)
+    print(f"broker files written to {files.folder}")
+    if reload_broker(files):
+        print("the running broker reloaded its passwords and ACL: new devices can connect now")
+    else:
+        print("no broker is running on these files; `calmdesk hub` loads them when it starts")
     return 0
 
 

@@ -16,6 +16,7 @@ import os
 import pwd
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -106,6 +107,11 @@ class BrokerFiles:
     @property
     def log(self) -> Path:
         return self.folder / "mosquitto.log"
+
+    @property
+    def pid(self) -> Path:
+        """Written by :class:`MosquittoProcess` while its broker runs; see :func:`reload_broker`."""
+        return self.folder / "mosquitto.pid"
 
 
 def write_broker_files(
@@ -260,6 +266,7 @@ class MosquittoProcess:
                 f"mosquitto did not open {self.host}:{self.port} within {timeout:.0f} s; "
                 f"see {self.files.log}\n{self.log_tail()}"
             )
+        self.files.pid.write_text(f"{self._process.pid}\n")
         log.info("mosquitto listening on %s:%d", self.host, self.port)
 
     def log_tail(self, lines: int = 20) -> str:
@@ -282,6 +289,7 @@ class MosquittoProcess:
                 self._process.kill()
                 self._process.wait()
         self._process = None
+        self.files.pid.unlink(missing_ok=True)
 
     def kill(self) -> None:
         """SIGKILL, as a crash would: whatever was not saved is lost."""
@@ -289,3 +297,25 @@ class MosquittoProcess:
             self._process.kill()
             self._process.wait()
             self._process = None
+        self.files.pid.unlink(missing_ok=True)
+
+
+def reload_broker(files: BrokerFiles) -> bool:
+    """Make the broker running on ``files`` reread its password file and ACL (SIGHUP).
+
+    False when no such broker runs (no pid file, or a stale one): it reads them when it starts.
+    """
+    try:
+        pid = int(files.pid.read_text().strip())
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except (OSError, ValueError):
+        return False
+    ours = command[0].endswith(b"mosquitto") and str(files.config).encode() in command
+    if not ours:
+        return False  # the pid was reused by something else
+    try:
+        os.kill(pid, signal.SIGHUP)
+    except OSError as error:
+        log.warning("could not ask the broker (pid %d) to reload: %s", pid, error)
+        return False
+    return True

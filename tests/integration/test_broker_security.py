@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 import time
 import uuid
+from pathlib import Path
 
 import paho.mqtt.client as paho
 import pytest
@@ -131,3 +134,30 @@ def test_two_devices_with_one_id_are_reported_not_left_flapping_silently(
         _second, _, _ = store.link("kiosk-2", wait=False)
         eventually(lambda: "using the id 'kiosk-2'" in caplog.text, timeout=20)
     eventually(lambda: any("using the id" in e.detail for e in first_events), timeout=20)
+
+
+def test_a_device_provisioned_while_the_broker_runs_can_connect_at_once(store: Store) -> None:
+    """`calmdesk provision` asks the running broker to reload (SIGHUP): no restart, no outage."""
+    root = Path(__file__).resolve().parents[2]
+    command = [sys.executable, "-m", "shared.cli", "provision", "--data-dir"]
+    command += [str(store.settings.data_dir), "--device", "button-1", "--role", "kiosk"]
+    result = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "the running broker reloaded" in result.stdout
+    button, _, _ = store.link("button-1")
+    alert = AlertRaised(store=store.store_id, device="button-1", level="security", counter="C1")
+    topic = topics.kiosk_alert(store.store_id, "button-1")
+    assert publish_and_wait(button, topic, encode(alert)).ok
+    # the new ACL is in force too: the button may not speak as kiosk-1
+    refused = publish_and_wait(button, topics.kiosk_alert(store.store_id, "kiosk-1"), encode(alert))
+    assert not refused.ok
+
+
+def test_provision_without_a_running_broker_says_the_hub_loads_it_at_start(store: Store) -> None:
+    store.broker.stop()
+    root = Path(__file__).resolve().parents[2]
+    command = [sys.executable, "-m", "shared.cli", "provision", "--data-dir"]
+    command += [str(store.settings.data_dir), "--device", "button-2", "--role", "kiosk"]
+    result = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "`calmdesk hub` loads them when it starts" in result.stdout
