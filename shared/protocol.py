@@ -264,7 +264,7 @@ def decode(payload: bytes) -> Message:
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise ProtocolError(f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}")
     try:
-        return _ANY.validate_json(payload)
+        return _ANY.validate_json(payload, strict=True)
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "payload"

@@ -56,6 +56,9 @@ def test_unknown_fields_from_a_newer_device_are_ignored() -> None:
         (encode(alert()).replace(b'"security"', b'"everyone"'), "level"),
         (encode(alert()).replace(b'"kiosk-1"', b'"Kiosk 1!"'), "device"),
         (b"x" * (MAX_PAYLOAD_BYTES + 1), "exceeds"),
+        # strict types: no guessing that "yes" means true or "3" means 3
+        (encode(alert()).replace(b'"silent":false', b'"silent":"yes"'), "silent"),
+        (encode(alert()).replace(b'"drill":false', b'"drill":0'), "drill"),
     ],
 )
 def test_malformed_payloads_fail_with_a_reason(payload: bytes, reason: str) -> None:
