@@ -225,11 +225,16 @@ def _add_responder(session: Session, alert: AlertRow, message: Acknowledged | On
                 eta_minutes=getattr(message, "eta_minutes", None),
             )
         )
-    if alert.acknowledged_at is None:
+    elif message.sent_at < exists.acknowledged_at:
+        exists.acknowledged_at = message.sent_at
+    if alert.acknowledged_at is None or message.sent_at < alert.acknowledged_at:
+        # the earliest answer is the first responder, in whatever order they arrive: the same
+        # rule the devices' alert view uses, so the record and the screens agree
         alert.acknowledged_at = message.sent_at
         alert.acknowledged_by = message.responder_name
         alert.acknowledged_role = message.responder_role
         alert.acknowledged_device = message.device
+    if alert.status == "raised":
         alert.status = "acknowledged"
 
 
