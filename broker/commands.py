@@ -12,6 +12,7 @@ import sys
 import threading
 from pathlib import Path
 
+from broker.caution_command import add_caution_parser
 from broker.mosquitto import BrokerError, MosquittoProcess, free_port, reload_broker
 from broker.provision import broker_files, provision, provision_demo
 from broker.registry import Device, Registry
@@ -247,6 +248,8 @@ def add_parsers(sub: argparse._SubParsersAction, data_dir: argparse.ArgumentPars
     demo.add_argument("--port", type=int, help="broker port (default 1883, or a free one)")
     demo.add_argument("--no-apps", action="store_true", help="broker, hub and console only")
     demo.set_defaults(func=run_demo)
+
+    add_caution_parser(sub, data_dir)
 
 
 __all__ = ["BrokerError", "ConfigError", "add_parsers"]

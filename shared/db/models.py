@@ -155,6 +155,9 @@ class IncidentRow(Base):
     caution_description: Mapped[str | None] = mapped_column(String(200))
     caution_reason: Mapped[str | None] = mapped_column(String(200))
     caution_approved: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Only an approved caution may be shown to anyone (``calmdesk caution``)."""
+    caution_decided_by: Mapped[str | None] = mapped_column(String(200))
+    caution_decided_at: Mapped[datetime | None]
     completed_by_role: Mapped[str] = mapped_column(String(16))
     started_at: Mapped[datetime | None]
     reported_at: Mapped[datetime]
