@@ -135,3 +135,14 @@ def test_on_trigger_step_shows_the_trigger_quietly_in_the_current_language() -> 
     vm.go_home()
     vm.choose("angry")  # on_limit: no trigger line
     assert vm.trigger_text == ""
+
+
+def test_drill_kiosk_marks_its_alert_and_sends_it_as_a_drill() -> None:
+    vm, sender, _ = demo_vm(drill=True)
+    vm.tap_escalate("security")
+    (raised, _topic, _receipt) = sender.sent[0]
+    assert isinstance(raised, AlertRaised) and raised.drill
+    assert vm.panel_header.startswith("DRILL · ")
+    real, _, _ = demo_vm()
+    real.tap_escalate("security")
+    assert "DRILL" not in real.panel_header

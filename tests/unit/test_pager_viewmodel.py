@@ -98,3 +98,13 @@ def test_hub_page_about_a_dead_kiosk_reads_as_such_in_every_language() -> None:
     titles = {lang: situation_title("kiosk_offline", lang) for lang in LANGUAGES}
     assert titles["en"].startswith("Counter tablet went offline")
     assert len(set(titles.values())) == len(LANGUAGES)  # translated, not the raw id
+
+
+def test_drill_alert_is_marked_on_the_pager_and_in_its_lists() -> None:
+    vm, clock, _, _ = make()
+    vm.sign_in(True)
+    vm.on_message(_raise(clock, "security", 0, drill=True))
+    assert vm.screen == "alert" and vm.drill
+    assert "DRILL" in vm.active_items[0]["status"]
+    vm.on_message(_raise(clock, "manager", 0, kiosk="kiosk-1", counter="Counter 1"))
+    assert [("DRILL" in item["status"]) for item in vm.active_items].count(True) == 1
