@@ -252,6 +252,7 @@ def _incident_row(report: IncidentReport) -> IncidentRow:
         near_miss=report.near_miss,
         outcome=report.outcome,
         violence_type=report.violence_type,
+        perpetrator=report.perpetrator,
         alone_or_unable_to_get_help=report.alone_or_unable_to_get_help,
         injuries=report.injuries,
         notes=report.notes,

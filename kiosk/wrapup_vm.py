@@ -8,7 +8,7 @@ from __future__ import annotations
 from kivy.event import EventDispatcher
 from kivy.properties import BooleanProperty, OptionProperty, StringProperty
 
-from kiosk.domain.wrapup import OUTCOMES, VIOLENCE_TYPES, WrapUp
+from kiosk.domain.wrapup import OUTCOMES, PERPETRATORS, VIOLENCE_TYPES, WrapUp
 
 FIELDS = (
     "outcome",
@@ -16,6 +16,7 @@ FIELDS = (
     "follow_up",
     "follow_up_in",
     "violence_type",
+    "perpetrator",
     "alone_or_unable_to_get_help",
     "injuries",
     "caution",
@@ -32,6 +33,7 @@ class WrapUpViewModel(EventDispatcher):
     follow_up = BooleanProperty(False)
     follow_up_in = OptionProperty("tomorrow", options=("today", "tomorrow", "this_week"))
     violence_type = OptionProperty("none", options=VIOLENCE_TYPES)
+    perpetrator = OptionProperty("customer", options=PERPETRATORS)
     alone_or_unable_to_get_help = BooleanProperty(False)
     injuries = BooleanProperty(False)
     caution = BooleanProperty(False)

@@ -158,6 +158,8 @@ Outcome = Literal[
     "police_called",
 ]
 ViolenceType = Literal["none", "verbal_abuse", "threat", "physical", "property_damage", "weapon"]
+Perpetrator = Literal["customer", "stranger", "coworker", "personal"]
+"""Who it was, as violent-incident logs classify it (SB 553's types 2, 1, 3 and 4), never a name."""
 
 
 class CustomerCaution(BaseModel):
@@ -181,6 +183,7 @@ class IncidentReport(Message):
     near_miss: bool = False
     outcome: Outcome
     violence_type: ViolenceType = "none"
+    perpetrator: Perpetrator = "customer"
     alone_or_unable_to_get_help: bool = False
     injuries: bool = False
     notes: LongText = ""

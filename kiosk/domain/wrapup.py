@@ -1,8 +1,8 @@
 """The wrap-up form after an incident or a near miss, and the IncidentReport it becomes.
 
 The report is built to fill a violent-incident log of the kind California's SB 553 asks for
-(type of violence, where and when, circumstances such as working alone or being unable to get
-help, consequences such as injuries, who completed it) without personal identifying
+(type of violence, who it was, where and when, circumstances such as working alone or being
+unable to get help, consequences such as injuries, who completed it) without personal identifying
 information: free text is checked for e-mail addresses and phone numbers, and a customer
 caution holds only a short description and reason, and needs a manager's approval before
 anyone else sees it (the hub keeps it pending).
@@ -18,10 +18,11 @@ from typing import Literal, get_args
 
 from pydantic import ValidationError
 
-from shared.protocol import CustomerCaution, IncidentReport, Outcome, ViolenceType
+from shared.protocol import CustomerCaution, IncidentReport, Outcome, Perpetrator, ViolenceType
 
 OUTCOMES: tuple[str, ...] = get_args(Outcome)
 VIOLENCE_TYPES: tuple[str, ...] = get_args(ViolenceType)
+PERPETRATORS: tuple[str, ...] = get_args(Perpetrator)
 FollowUpIn = Literal["today", "tomorrow", "this_week"]
 FOLLOW_UP_HOURS: dict[str, int] = {"today": 4, "tomorrow": 24, "this_week": 72}
 
@@ -60,6 +61,7 @@ class WrapUp:
     follow_up: bool = False
     follow_up_in: FollowUpIn = "tomorrow"
     violence_type: str = "none"
+    perpetrator: str = "customer"
     alone_or_unable_to_get_help: bool = False
     injuries: bool = False
     caution: bool = False
@@ -100,6 +102,7 @@ class WrapUp:
                 near_miss=self.near_miss,
                 outcome=self.outcome,  # type: ignore[arg-type]
                 violence_type=self.violence_type,  # type: ignore[arg-type]
+                perpetrator=self.perpetrator,  # type: ignore[arg-type]
                 alone_or_unable_to_get_help=self.alone_or_unable_to_get_help,
                 injuries=self.injuries,
                 notes=self.notes.strip()[:4000],

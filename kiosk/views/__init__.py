@@ -17,7 +17,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
 
 from kiosk.domain.flow import SCREENS
-from kiosk.domain.wrapup import FOLLOW_UP_HOURS, OUTCOMES, VIOLENCE_TYPES
+from kiosk.domain.wrapup import FOLLOW_UP_HOURS, OUTCOMES, PERPETRATORS, VIOLENCE_TYPES
 from shared.ui import theme
 from shared.ui.widgets import CalmButton, EscalationBar
 
@@ -104,13 +104,19 @@ class KioskWrapUpScreen(KioskVmScreen):
             self.ids.violence, "violence_type", [(v, f"kiosk.violence.{v}") for v in VIOLENCE_TYPES]
         )
         self._choices(
+            self.ids.who, "perpetrator", [(p, f"kiosk.perpetrator.{p}") for p in PERPETRATORS]
+        )
+        self._choices(
             self.ids.follow_up,
             "follow_up_in",
             [(f, f"kiosk.wrapup.due_{f}") for f in FOLLOW_UP_HOURS],
         )
         if not getattr(self, "_bound", False):
             form.bind(
-                outcome=self._rebuild, violence_type=self._rebuild, follow_up_in=self._rebuild
+                outcome=self._rebuild,
+                violence_type=self._rebuild,
+                perpetrator=self._rebuild,
+                follow_up_in=self._rebuild,
             )
             self._bound = True
 

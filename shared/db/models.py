@@ -147,6 +147,7 @@ class IncidentRow(Base):
     near_miss: Mapped[bool] = mapped_column(Boolean)
     outcome: Mapped[str] = mapped_column(String(32))
     violence_type: Mapped[str] = mapped_column(String(32))
+    perpetrator: Mapped[str] = mapped_column(String(16), server_default="customer")
     alone_or_unable_to_get_help: Mapped[bool] = mapped_column(Boolean)
     injuries: Mapped[bool] = mapped_column(Boolean)
     notes: Mapped[str] = mapped_column(Text)

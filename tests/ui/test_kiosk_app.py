@@ -174,6 +174,7 @@ def test_security_from_mid_flow_pages_ack_shows_name_and_report_is_recorded(
     assert vm.screen == "wrapup"
     tap(button(root, vm.tr("outcome.security_removed")))
     tap(button(root, vm.tr("kiosk.violence.threat")))
+    tap(button(root, vm.tr("kiosk.perpetrator.stranger")))
     tap(button(root, vm.tr("wrapup.save")))
     assert vm.screen == "selfcare", vm.wrapup_error
 
@@ -185,6 +186,7 @@ def test_security_from_mid_flow_pages_ack_shows_name_and_report_is_recorded(
 
     row = pump(recorded, timeout=10)
     assert row.outcome == "security_removed" and row.violence_type == "threat"  # type: ignore[union-attr]
+    assert row.perpetrator == "stranger"  # type: ignore[union-attr]
     assert row.situation == "angry" and not row.near_miss  # type: ignore[union-attr]
     save_png(root, SHOTS / "selfcare-after-report.png")
     hub.stop()

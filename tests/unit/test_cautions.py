@@ -35,6 +35,7 @@ def report(description: str | None, *, drill: bool = False) -> IncidentReport:
         counter="Counter 1",
         outcome="customer_left",
         violence_type="threat",
+        perpetrator="stranger",
         caution=caution,
         drill=drill,
     )
@@ -77,6 +78,7 @@ def test_a_caution_is_hidden_until_approved_and_erased_when_rejected(tmp_path: P
         [shown] = approved_cautions(session, "demo")
         assert shown.description == "tall man, red jacket" and shown.decided_by == "Alex"
         assert pending_cautions(session, "demo") == []
+        assert session.get(IncidentRow, red).perpetrator == "stranger"  # type: ignore[union-attr]
         rejected = session.get(IncidentRow, grey)
         assert rejected is not None and rejected.caution_description is None
         assert rejected.caution_reason is None and rejected.caution_decided_by == "Robin"

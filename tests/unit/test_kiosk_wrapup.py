@@ -38,6 +38,7 @@ def test_full_report_carries_sb553_fields_follow_up_and_round_trips() -> None:
         alert_id=alert_id,
         outcome="security_removed",
         violence_type="threat",
+        perpetrator="stranger",
         alone_or_unable_to_get_help=True,
         injuries=False,
         notes="Threatened to come back.",
@@ -47,6 +48,8 @@ def test_full_report_carries_sb553_fields_follow_up_and_round_trips() -> None:
     ).to_report(T0)
     assert isinstance(report, IncidentReport)
     assert report.alert_id == alert_id and report.violence_type == "threat"
+    assert report.perpetrator == "stranger"
+    assert form(outcome="customer_left").to_report(T0).perpetrator == "customer"  # the default
     assert report.alone_or_unable_to_get_help and report.completed_by_role == "staff"
     assert report.follow_up_due == T0 + timedelta(hours=24) and report.drill
     assert report.steps_reached == 3 and report.counter == "Counter 1"

@@ -1,4 +1,4 @@
-"""caution decisions: who approved or rejected a customer caution note, and when
+"""incident log fields: who it was (perpetrator type); who decided a caution note, and when
 
 Revision ID: 0002
 Revises: 0001
@@ -16,6 +16,11 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("incidents") as batch:
+        batch.add_column(
+            sa.Column(
+                "perpetrator", sa.String(length=16), server_default="customer", nullable=False
+            )
+        )
         batch.add_column(sa.Column("caution_decided_by", sa.String(length=200), nullable=True))
         batch.add_column(sa.Column("caution_decided_at", sa.DateTime(timezone=True), nullable=True))
 
@@ -24,3 +29,4 @@ def downgrade() -> None:
     with op.batch_alter_table("incidents") as batch:
         batch.drop_column("caution_decided_at")
         batch.drop_column("caution_decided_by")
+        batch.drop_column("perpetrator")
