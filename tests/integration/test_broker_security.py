@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import logging
-import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
 
 import paho.mqtt.client as paho
 import pytest
@@ -16,6 +13,7 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from shared import topics
 from shared.mqtt_link import LinkState
 from shared.protocol import AlertRaised, IncidentReport, encode
+from tests.support.cli import calmdesk
 from tests.support.store import Store, eventually, publish_and_wait
 
 
@@ -138,10 +136,9 @@ def test_two_devices_with_one_id_are_reported_not_left_flapping_silently(
 
 def test_a_device_provisioned_while_the_broker_runs_can_connect_at_once(store: Store) -> None:
     """`calmdesk provision` asks the running broker to reload (SIGHUP): no restart, no outage."""
-    root = Path(__file__).resolve().parents[2]
-    command = [sys.executable, "-m", "shared.cli", "provision", "--data-dir"]
-    command += [str(store.settings.data_dir), "--device", "button-1", "--role", "kiosk"]
-    result = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=30)
+    result = calmdesk(
+        store.settings.data_dir, "provision", "--device", "button-1", "--role", "kiosk"
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "the running broker reloaded" in result.stdout
     button, _, _ = store.link("button-1")
@@ -155,9 +152,8 @@ def test_a_device_provisioned_while_the_broker_runs_can_connect_at_once(store: S
 
 def test_provision_without_a_running_broker_says_the_hub_loads_it_at_start(store: Store) -> None:
     store.broker.stop()
-    root = Path(__file__).resolve().parents[2]
-    command = [sys.executable, "-m", "shared.cli", "provision", "--data-dir"]
-    command += [str(store.settings.data_dir), "--device", "button-2", "--role", "kiosk"]
-    result = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=30)
+    result = calmdesk(
+        store.settings.data_dir, "provision", "--device", "button-2", "--role", "kiosk"
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "`calmdesk hub` loads them when it starts" in result.stdout

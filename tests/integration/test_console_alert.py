@@ -7,17 +7,14 @@ The command must leave those messages unacknowledged, so the app still gets them
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
 from shared import topics
 from shared.device_runtime import DeviceRuntime
 from shared.protocol import Acknowledged, AlertRaised, Message, decode, encode
+from tests.support.cli import calmdesk
 from tests.support.store import Store, eventually, publish_and_wait
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def kiosk_app(store: Store, data_dir: Path, received: list[Message]) -> DeviceRuntime:
@@ -49,15 +46,7 @@ def test_alert_command_leaves_the_kiosks_queued_messages_to_the_kiosk(
     )
     assert publish_and_wait(pager, topics.pager_ack(sid, "pager-s1"), encode(ack)).ok
 
-    command = [sys.executable, "-m", "shared.cli", "alert", "--kiosk", "kiosk-1"]
-    command += ["--level", "security", "--data-dir", str(store.settings.data_dir)]
-    result = subprocess.run(
-        command,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = calmdesk(store.settings.data_dir, "alert", "--kiosk", "kiosk-1", "--level", "security")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "delivered to the store broker" in result.stdout
     paged = decode(pager_inbox.get(where=lambda r: b"alert_raised" in r.payload).payload)

@@ -26,6 +26,7 @@ from shared.protocol import (
     encode,
 )
 from shared.settings import device_file
+from tests.support.cli import calmdesk
 from tests.support.store import Store, eventually, publish_and_wait
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -198,25 +199,8 @@ def test_drill_alerts_are_marked_and_left_out_of_statistics(store: Store, tmp_pa
     hub = Hub(store.device("hub"), f"sqlite:///{tmp_path / 'hub.db'}")
     hub.start()
     assert hub.link.wait_subscribed(5)
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "shared.cli",
-            "alert",
-            "--kiosk",
-            "kiosk-1",
-            "--level",
-            "security",
-            "--drill",
-            "--data-dir",
-            str(store.settings.data_dir),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    args = ("alert", "--kiosk", "kiosk-1", "--level", "security", "--drill")
+    result = calmdesk(store.settings.data_dir, *args)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "DRILL security alert" in result.stdout
     kiosk, _, _ = store.link("kiosk-2")

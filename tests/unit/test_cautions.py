@@ -6,7 +6,6 @@ Runs the real recorder and the `calmdesk caution` command on a SQLite file (no b
 from __future__ import annotations
 
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -20,8 +19,7 @@ from shared.db.engine import make_engine, migrate, session_factory
 from shared.db.models import IncidentRow
 from shared.protocol import CustomerCaution, IncidentReport
 from shared.settings import HubSettings
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.cli import calmdesk
 
 
 def report(description: str | None, *, drill: bool = False) -> IncidentReport:
@@ -104,14 +102,7 @@ def test_caution_command_lists_approves_and_shows(tmp_path: Path) -> None:
     Recorder(database(settings.resolved_database_url())).record(report("tall man, red jacket"))
 
     def caution(*args: str) -> subprocess.CompletedProcess[str]:
-        command = [sys.executable, "-m", "shared.cli", "caution", *args]
-        return subprocess.run(
-            [*command, "--data-dir", str(settings.data_dir)],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        return calmdesk(settings.data_dir, "caution", *args)
 
     listed = caution("list")
     assert listed.returncode == 0, listed.stderr
