@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SYSTEM_PACKAGES=(mosquitto mosquitto-clients xvfb xauth libgl1 libgl1-mesa-dri libegl1
-                 libmtdev1 xclip postgresql openssl xdotool x11-utils imagemagick)
+                 libmtdev1 xclip postgresql openssl xdotool x11-utils imagemagick
+                 chromium poppler-utils)
 PYTHON=${PYTHON:-python3}
 
 missing=()

@@ -57,6 +57,13 @@ def build_parser() -> argparse.ArgumentParser:
             continue
         module.add_parser(sub)
     try:
+        console_web = importlib.import_module("console.commands")
+    except ImportError as error:
+        stub = sub.add_parser("console", help="the web console (not available yet)")
+        stub.set_defaults(func=_not_available("console", str(error)))
+    else:
+        console_web.add_parsers(sub, data_dir)
+    try:
         playbooks = importlib.import_module("shared.playbooks.commands")
     except ImportError as error:
         stub = sub.add_parser("playbook", help="review de-escalation playbooks (not available yet)")

@@ -163,3 +163,115 @@ class IncidentRow(Base):
     started_at: Mapped[datetime | None]
     reported_at: Mapped[datetime]
     drill: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+# Console (web back office): accounts, sessions, audit trail, manager completion of reports,
+# follow-up tasks and holds on records. Every row names its store (NULL = every store).
+
+
+class ConsoleUserRow(Base):
+    """A person who signs in to the console (never a device)."""
+
+    __tablename__ = "console_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(24))
+    store: Mapped[str | None] = mapped_column(String(48), index=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    password_changed_at: Mapped[datetime]
+
+
+class ConsoleSessionRow(Base):
+    """A signed-in browser. The cookie holds a random token; only its hash is stored."""
+
+    __tablename__ = "console_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("console_users.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+
+
+class AuditRow(Base):
+    """Who viewed, exported or changed what, and when (caution notes especially)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    username: Mapped[str] = mapped_column(String(64))
+    store: Mapped[str | None] = mapped_column(String(48))
+    action: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[str] = mapped_column(String(500), default="")
+
+
+class IncidentReviewRow(Base):
+    """The manager's completion of an incident's SB 553 record (the wrap-up is the employee's
+    account). ``internal_note`` is internal free text: never exported, never shown to auditors."""
+
+    __tablename__ = "incident_reviews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_row_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), unique=True)
+    store: Mapped[str] = mapped_column(String(48), index=True)
+    in_log: Mapped[bool] = mapped_column(Boolean, default=True)
+    violence_type: Mapped[int] = mapped_column(Integer)
+    perpetrator: Mapped[str] = mapped_column(String(32))
+    place: Mapped[str] = mapped_column(String(32))
+    area: Mapped[str] = mapped_column(String(200))
+    circumstances: Mapped[dict[str, Any]]
+    incident_types: Mapped[dict[str, Any]]
+    description: Mapped[str] = mapped_column(Text)
+    security_contacted: Mapped[bool] = mapped_column(Boolean, default=False)
+    police_contacted: Mapped[bool] = mapped_column(Boolean, default=False)
+    response: Mapped[str] = mapped_column(Text, default="")
+    injuries: Mapped[bool] = mapped_column(Boolean, default=False)
+    days_off: Mapped[int] = mapped_column(Integer, default=0)
+    protective_actions: Mapped[str] = mapped_column(Text, default="")
+    investigation: Mapped[str] = mapped_column(Text, default="")
+    corrective_measures: Mapped[str] = mapped_column(Text, default="")
+    internal_note: Mapped[str] = mapped_column(Text, default="")
+    completed_by_name: Mapped[str] = mapped_column(String(200))
+    completed_by_title: Mapped[str] = mapped_column(String(200))
+    completed_on: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class FollowUpRow(Base):
+    """A follow-up task after an incident: an owner, a due date, and a note when closed."""
+
+    __tablename__ = "follow_up_tasks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_row_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    store: Mapped[str] = mapped_column(String(48), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    owner: Mapped[str] = mapped_column(String(200))
+    due_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(64))
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[str | None] = mapped_column(String(64))
+    close_note: Mapped[str | None] = mapped_column(Text)
+
+
+class RecordHoldRow(Base):
+    """A legal hold or an open access request on an incident: erasure waits while it is open."""
+
+    __tablename__ = "record_holds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_row_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    store: Mapped[str] = mapped_column(String(48))
+    kind: Mapped[str] = mapped_column(String(24))
+    opened_at: Mapped[datetime]
+    opened_by: Mapped[str] = mapped_column(String(64))
+    closed_at: Mapped[datetime | None]

@@ -1,0 +1,16 @@
+"""Placeholder page: cautions."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from console.sessions import Current
+from console.web import render, require
+
+router = APIRouter()
+
+
+@router.get("/cautions")
+def page(request: Request, current: Current = require("cautions")) -> Response:
+    return render(request, "todo.html", current, title="cautions")
