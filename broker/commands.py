@@ -34,6 +34,7 @@ def run_provision(args: argparse.Namespace) -> int:
         done = provision_demo(settings, port=args.port or 1883)
         if not done:
             print(f"demo store already provisioned in {settings.data_dir} (nothing changed)")
+        _demo_console_users(settings)
     else:
         if not args.device:
             print("say --demo, or --device ID --role ROLE (see --help)", file=sys.stderr)
@@ -171,6 +172,7 @@ def run_demo(args: argparse.Namespace) -> int:
                 subprocess.Popen(command, env={**os.environ, **window}, start_new_session=True)
             )
         print("Sign in on the pager window (Start shift) so it rings for the kiosk's alerts.")
+    console = _start_console(settings)
     print(
         "Raise an alert from the kiosk window, or in another terminal:\n"
         f"  {_self()} alert --kiosk kiosk-1 --level security --data-dir {settings.data_dir}\n"
@@ -190,9 +192,38 @@ def run_demo(args: argparse.Namespace) -> int:
                 app.wait(10)
             except subprocess.TimeoutExpired:
                 app.kill()
+        if console is not None:
+            console.should_exit = True
         services.stop()
         print("demo stopped")
     return 0
+
+
+def _demo_console_users(settings: HubSettings) -> dict[str, str]:
+    try:
+        from console.demo import ensure_demo_users
+    except ImportError:  # the console's packages are not installed
+        return {}
+    logins = ensure_demo_users(settings.data_dir, settings.resolved_database_url())
+    for username, password in logins.items():
+        print(f"console login {username:8} password {password}")
+    return logins
+
+
+def _start_console(settings: HubSettings):  # type: ignore[no-untyped-def]
+    """The web console on 127.0.0.1:8553 (or a free port); None if it cannot run here."""
+    try:
+        from console.commands import DEFAULT_PORT, serve
+        from console.config import ConsoleSettings
+    except ImportError as error:
+        print(f"console not started: {error}")
+        return None
+    logins = _demo_console_users(settings)
+    port = DEFAULT_PORT if _port_free(DEFAULT_PORT) else free_port()
+    server, _ = serve(ConsoleSettings.from_hub(settings.data_dir), "127.0.0.1", port)
+    first = next(iter(logins.items()), ("manager", "?"))
+    print(f"console: http://127.0.0.1:{port}/  sign in as {first[0]} / {first[1]}")
+    return server
 
 
 def _self() -> str:
