@@ -4,7 +4,8 @@
   (5 by default, as SB 553 requires) and then deleted.
 - An approved caution note expires ``caution_days`` after its approval (90 by default): its
   text is erased. A pending note older than that is erased too: nobody decided in time.
-- Presence events are noise after ``presence_days`` (30 by default).
+- Presence events are noise after ``presence_days`` (30 by default); each device's latest
+  status stays, so the board can still say since when it is offline.
 - Nothing under an open legal hold or access request is purged or erased; every erasure
   decision is written to the audit trail, honoured or not.
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from console import audit
@@ -147,14 +148,17 @@ def purge(session: Session, now: datetime, policy: Retention, by: str = "purge")
     if old_alerts:
         session.execute(delete(ResponderRow).where(ResponderRow.alert_id.in_(old_alerts)))
         session.execute(delete(AlertRow).where(AlertRow.alert_id.in_(old_alerts)))
-    old_events = [EventRow.recorded_at < cutoff]
+    old_events = [EventRow.sent_at < cutoff]
     if kept_alerts:
         old_events.append(EventRow.alert_id.is_(None) | EventRow.alert_id.not_in(kept_alerts))
     events = session.execute(delete(EventRow).where(*old_events)).rowcount
+    latest = select(func.max(EventRow.id)).where(EventRow.type == "presence")
+    latest = latest.group_by(EventRow.store, EventRow.device)
     presence = session.execute(
         delete(EventRow).where(
             EventRow.type == "presence",
-            EventRow.recorded_at < now - timedelta(days=policy.presence_days),
+            EventRow.sent_at < now - timedelta(days=policy.presence_days),
+            EventRow.id.not_in(latest.scalar_subquery()),
         )
     ).rowcount
     caution_cutoff = now - timedelta(days=policy.caution_days)
