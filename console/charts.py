@@ -64,7 +64,7 @@ def bar_chart(title: str, categories: list[str], series: dict[str, list[int]]) -
         f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 10}" y2="{top + plot_h}" stroke="#1b1f24"/>'
     )
     for c, label in enumerate(categories):
-        x0 = left + c * group + 4
+        x0 = left + c * group + (group - bar * len(names)) / 2
         for i, name in enumerate(names):
             value = series[name][c]
             h = plot_h * value / peak
@@ -77,7 +77,7 @@ def bar_chart(title: str, categories: list[str], series: dict[str, list[int]]) -
                 f'<text x="{x + bar / 2 - 1:.1f}" y="{y - 3:.1f}" text-anchor="middle" {FONT}>{value}</text>'
             )
         out.append(
-            f'<text x="{x0 + group / 2 - 4:.1f}" y="{top + plot_h + 16}" text-anchor="middle" {FONT}>{escape(label)}</text>'
+            f'<text x="{left + c * group + group / 2:.1f}" y="{top + plot_h + 16}" text-anchor="middle" {FONT}>{escape(label)}</text>'
         )
     out.append("</svg>")
     return _markup(out)
