@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, HTTPException, Request
@@ -9,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from console import purge_timer
 from console.config import ConsoleSettings
 from console.routes import (
     audit_page,
@@ -49,7 +53,22 @@ def create_app(settings: ConsoleSettings) -> FastAPI:
     """Build the app on ``settings``' database (migrated to the newest schema first)."""
     migrate(settings.database_url)
     engine = make_engine(settings.database_url)
-    app = FastAPI(title="CalmDesk console", docs_url=None, redoc_url=None, openapi_url=None)
+    stop_purge = threading.Event()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        purge_timer.start(app.state.sessions, settings.data_dir, stop_purge)
+        yield
+        stop_purge.set()
+        engine.dispose()
+
+    app = FastAPI(
+        title="CalmDesk console",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=lifespan,
+    )
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine)

@@ -14,7 +14,6 @@ class ConsoleSettings:
     data_dir: Path
     secure_cookies: bool = True
     """Cookies carry Secure; browsers accept that on loopback http and on https."""
-    caution_expiry_days: int = 90
     refresh_seconds: float = 2.0
     """How often the live board asks for news."""
 

@@ -13,6 +13,7 @@ from broker.cautions import CautionError, approved_cautions, decide_caution, pen
 from console import audit
 from console.queries.retention import HOLD_KINDS, open_holds, request_erasure, set_hold
 from console.sessions import Current
+from console.store_admin import load_retention
 from console.web import checked_form, db, known_stores, render, require, scope
 from shared.db.models import IncidentRow
 from shared.protocol import utc_now
@@ -22,7 +23,7 @@ router = APIRouter()
 
 @router.get("/cautions")
 def cautions_page(request: Request, current: Current = require("cautions")) -> Response:
-    expiry = timedelta(days=request.app.state.settings.caution_expiry_days)
+    expiry = timedelta(days=load_retention(request.app.state.settings.data_dir).caution_days)
     now = utc_now()
     stores = scope(current, request)
     with db(request) as session:
