@@ -177,7 +177,8 @@ def _label(event: EventRow) -> tuple[str, str]:
         return "Raised: " + ", ".join(bits), ""
     if kind == "alert_escalated":
         extra = " · call for help shown" if p.get("call_for_help") else ""
-        return f"Rung {p.get('step_id', '?')}: {p.get('reason', '')}{extra}", ""
+        step = str(p.get("step_id", "?")).replace("_", " ")
+        return f"Rung reached: {step}. {p.get('reason', '')}{extra}", ""
     if kind == "acknowledged":
         eta = f", ETA {p['eta_minutes']} min" if p.get("eta_minutes") is not None else ""
         return f"Acknowledged by {p.get('responder_name')} ({p.get('responder_role')}){eta}", ""

@@ -23,6 +23,7 @@ DEVICE_ROLES = ("kiosk", "manager", "security", "monitor")
 
 
 def _page(request: Request, current: Current, status: int = 200, **extra: Any) -> Response:
+    extra.setdefault("ladders_draft", None)
     data_dir = request.app.state.settings.data_dir
     try:
         registry = admin.load_registry(data_dir)

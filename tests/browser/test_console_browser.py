@@ -92,6 +92,8 @@ def test_alert_to_sb553_export_in_a_real_browser(
             assert publish_and_wait(pager, topics.pager_ack(sid, "pager-s1"), encode(ack)).ok
             page.get_by_text("Sam (security)").wait_for(timeout=15_000)
             assert page.evaluate("window.__notReloaded") is True  # updated in place
+            if database_url.startswith("sqlite"):
+                shoot(page, "board-open-alert")
 
             card.get_by_role("link", name="Timeline").click()
             page.wait_for_url(f"**/alerts/{alert.alert_id}")
@@ -167,6 +169,15 @@ def test_alert_to_sb553_export_in_a_real_browser(
                 screenshots_and_labels(page, base, str(alert.alert_id))
     finally:
         hub.stop()
+
+
+def shoot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    """This page at both widths, then back to desktop."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for width_name, (width, height) in WIDTHS.items():
+        page.set_viewport_size({"width": width, "height": height})
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-{width_name}.png"), full_page=True)
+    page.set_viewport_size({"width": WIDTHS["desktop"][0], "height": WIDTHS["desktop"][1]})
 
 
 def screenshots_and_labels(page, base: str, alert_id: str) -> None:  # type: ignore[no-untyped-def]
