@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from broker.hub import Hub
-from console.accounts import add_user
+from console.accounts import add_user, set_disabled
 from shared import topics
 from shared.protocol import (
     Acknowledged,
@@ -167,6 +167,12 @@ def test_alert_to_sb553_export_in_a_real_browser(
             assert chart.bounding_box()["height"] > 50  # type: ignore[index]
             if database_url.startswith("sqlite"):
                 screenshots_and_labels(page, base, str(alert.alert_id))
+
+            # disabled while watching the board: its next refresh lands on the sign-in page
+            sign_in(page, base, "dana")
+            with sessions.begin() as session:
+                set_disabled(session, "dana")
+            page.wait_for_url(f"{base}/login", timeout=15_000)
     finally:
         hub.stop()
 
