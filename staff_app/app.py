@@ -127,6 +127,7 @@ def run_pager(config: DeviceConfig, data_dir: Path, *, lang: str | None = None) 
         on_link=lambda event: late["vm"].on_link(event),  # type: ignore[attr-defined]
         dispatch=traced_dispatch if trace.enabled else kivy_dispatch,
         on_duty=on_duty,
+        owner_of=lambda alert_id: late["core"].owner_of(alert_id),  # type: ignore[attr-defined]
     )
     journal = PagerJournal.for_device(data_dir, config.device)
     restored = journal.load(today=scheduler.now().astimezone().date())
@@ -139,6 +140,7 @@ def run_pager(config: DeviceConfig, data_dir: Path, *, lang: str | None = None) 
         on_duty=on_duty,
         journal=journal,
     )
+    late["core"] = core
     # Before the link starts: today's alerts and history come back from the device; the
     # session's re-delivery on connect is deduplicated by event id.
     core.restore(restored.records)

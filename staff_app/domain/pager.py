@@ -191,6 +191,11 @@ class PagerCore:
         if changed:
             self._refresh()
 
+    def owner_of(self, alert_id: uuid.UUID) -> str | None:
+        """Who raised an alert this pager knows (restored from its journal, or received)."""
+        view = self.book.get(alert_id)
+        return view.kiosk if view is not None else None
+
     def restore(self, records: Iterable[JournalRecord]) -> int:
         """Replay the journal at start (before the link is up); return how many applied.
 
