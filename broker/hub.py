@@ -92,6 +92,9 @@ class Hub:
         self._registry_path = registry_path
         self._registry_seen: tuple[int, int] | None = None
         self.roster = RosterIndex()
+        registry = self._read_registry()
+        if registry is not None:
+            counters = _counters(registry)
         self.escalation = HubEscalation(
             store=store,
             hub=config.device,
@@ -117,8 +120,6 @@ class Hub:
         )
         self._worker = threading.Thread(target=self._work, name="hub-recorder", daemon=True)
         self._watcher = threading.Thread(target=self._watch, name="hub-registry", daemon=True)
-        if registry_path is not None:
-            self.reload_roster()
 
     def start(self) -> None:
         """Connect and record. If the database is down, start anyway: messages wait in the
@@ -145,7 +146,7 @@ class Hub:
         if event.state is LinkState.ONLINE:
             payload = encode(self._presence(online=True, clean=True))
             self.link.publish(self._status_topic, payload, retain=True)
-            self._publish_roster()
+            self._publish_roster(connected=True)
             self.escalation.connected()
 
     def _publish_own(self, message: Message) -> None:
@@ -154,6 +155,7 @@ class Hub:
         self.link.publish(self._escalation_topic, encode(message))
 
     def _presence(self, *, online: bool, clean: bool) -> Presence:
+        entry = self.roster.entry(self.config.device)
         return Presence(
             store=self.config.store,
             device=self.config.device,
@@ -161,7 +163,7 @@ class Hub:
             role="hub",
             online=online,
             clean=clean,
-            display_name="hub",
+            display_name=entry.display_name if entry is not None else "hub",
         )
 
     # Roster ------------------------------------------------------------------------------
@@ -169,28 +171,36 @@ class Hub:
     def reload_roster(self) -> bool:
         """Re-read the registry; publish the roster if it changed. False if it is unreadable
         (the previous roster stays in force)."""
-        if self._registry_path is None:
+        previous = self.roster.roster
+        registry = self._read_registry()
+        if registry is None:
             return False
+        if previous is None or previous.devices != self.roster.roster.devices:  # type: ignore[union-attr]
+            self.escalation.set_counters(_counters(registry))
+            self._publish_roster()
+        return True
+
+    def _read_registry(self) -> Registry | None:
+        """Load the registry into ``self.roster``; None (roster unchanged) if unusable."""
+        if self._registry_path is None:
+            return None
         try:
             stat = self._registry_path.stat()
             registry = Registry.load(self._registry_path)
             roster = registry.roster(self.config.device)
         except (OSError, ConfigError, ValidationError) as error:
             log.error("registry not usable, keeping the previous roster: %s", error)
-            return False
+            return None
         self._registry_seen = (stat.st_mtime_ns, stat.st_size)
-        if self.roster.roster is not None and self.roster.roster.devices == roster.devices:
-            return True
-        self.roster = RosterIndex(roster)
-        kiosks = {d.id: d.counter or d.display_name for d in registry.by_role("kiosk")}
-        self.escalation.set_counters(kiosks)
-        log.info("roster of store %s: %d device(s)", roster.store, len(roster.devices))
-        self._publish_roster()
-        return True
+        if self.roster.roster is None or self.roster.roster.devices != roster.devices:
+            self.roster = RosterIndex(roster)
+            log.info("roster of store %s: %d device(s)", roster.store, len(roster.devices))
+        return registry
 
-    def _publish_roster(self) -> None:
+    def _publish_roster(self, *, connected: bool = False) -> None:
         roster = self.roster.roster
-        if roster is not None and self.link.connected:  # else: published on connecting
+        # offline, it is published on connecting
+        if roster is not None and (connected or self.link.connected):
             self.link.publish(self._roster_topic, encode(roster), retain=True)
 
     def _watch(self) -> None:
@@ -321,3 +331,8 @@ class Hub:
             responders=[alert.acknowledged_by] if alert.acknowledged_by else [],
         )
         self.link.publish(topic, encode(state), retain=True)
+
+
+def _counters(registry: Registry) -> dict[str, str]:
+    """Counter names for the alerts the hub raises when a kiosk drops off the network."""
+    return {d.id: d.counter or d.display_name for d in registry.by_role("kiosk")}

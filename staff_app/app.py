@@ -17,13 +17,12 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from shared import topics
 from shared.alerts import load_store_policy
 from shared.device_runtime import DeviceRuntime
 from shared.protocol import utc_now
 from shared.settings import DeviceConfig
 from staff_app.domain.journal import PagerJournal
-from staff_app.domain.pager import Holder, PagerCore
+from staff_app.domain.pager import Holder, PagerCore, pager_subscriptions
 from staff_app.domain.ring import RingController
 from staff_app.session import PagerSession
 
@@ -117,11 +116,7 @@ def run_pager(config: DeviceConfig, data_dir: Path, *, lang: str | None = None) 
     runtime = DeviceRuntime(
         config,
         data_dir,
-        subscriptions=[
-            topics.all_kiosk_alerts(config.store),
-            topics.all_pager_acks(config.store),
-            topics.all_hub_escalations(config.store),
-        ],
+        subscriptions=pager_subscriptions(config.store),
         on_message=lambda message: on_message(message),
         on_delivery=lambda delivery: late["vm"].on_delivery(delivery),  # type: ignore[attr-defined]
         on_link=lambda event: late["vm"].on_link(event),  # type: ignore[attr-defined]
