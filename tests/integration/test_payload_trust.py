@@ -327,6 +327,9 @@ def test_decoys_under_rung_ids_neither_record_nor_shadow_the_real_rungs(
     view = victim.core.book[real.alert_id]
     assert set(view.escalation_steps_done) == set(MANAGER_STEPS)
     assert "decoy" not in {entry.detail.split(": ")[-1] for entry in view.timeline}
+    settled = hub.stats.duplicates
+    victim.ui.run(1.5)  # the hub must not keep re-publishing rungs it cannot get recorded
+    assert hub.stats.duplicates == settled
     victim.runtime.stop()
     hub.stop()
 
