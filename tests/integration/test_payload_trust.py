@@ -21,6 +21,7 @@ from broker.hub import Hub
 from shared import topics
 from shared.alerts.policy import Policy, load_policy
 from shared.db.models import AlertRow, EventRow, IncidentRow, ResponderRow
+from shared.device_runtime import DeviceRuntime
 from shared.protocol import (
     Acknowledged,
     AlertCancelled,
@@ -465,7 +466,11 @@ def test_a_device_provisioned_later_is_recognised_without_reinstalling_the_other
     assert victim.core.book[alert.alert_id].counter == "Back door"
     eventually(lambda: alert_row(hub, alert.alert_id))
     assert alert_row(hub, alert.alert_id).counter == "Back door"  # type: ignore[union-attr]
-    # the roster is kept on the device: messages queued while it was off are judged by it
-    assert (tmp_path / "roster" / "pager-s1.json").exists()
     victim.runtime.stop()
     hub.stop()
+    # the roster is kept on the device: messages queued while it was off are judged by it
+    restarted = DeviceRuntime(
+        store.device("pager-s1"), tmp_path, subscriptions=[], on_message=lambda _m: None
+    )
+    assert "kiosk-9" in restarted.roster
+    restarted.outbox.close()
