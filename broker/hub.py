@@ -275,8 +275,8 @@ class Hub:
                 break
             except SQLAlchemyError as error:
                 log.error(
-                    "database unavailable; message %s stays unacknowledged, retry in %.0f s: %s",
-                    message.event_id,
+                    "database unavailable; message on %s stays unacknowledged, retry in %.0f s: %s",
+                    received.topic,
                     DB_RETRY_S,
                     error.__class__.__name__,
                 )

@@ -33,6 +33,7 @@ from shared.protocol import (
     rung_event_id,
 )
 from tests.support.cli import calmdesk
+from tests.support.postgres import PostgresServer, PostgresUnavailable
 from tests.support.store import Store, eventually
 from tests.support.trust import (
     attack,
@@ -474,3 +475,31 @@ def test_a_device_provisioned_later_is_recognised_without_reinstalling_the_other
     )
     assert "kiosk-9" in restarted.roster
     restarted.outbox.close()
+
+
+# The judge reads the database: an outage there is retried, like a write ---------------------
+
+
+@pytest.mark.postgres
+def test_an_outage_during_the_ownership_lookup_is_retried_and_nothing_is_lost(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = PostgresServer()
+    try:
+        server.start()
+    except PostgresUnavailable as error:
+        pytest.skip(f"PostgreSQL server could not be started here: {error}")
+    hub = start_hub(store, server.url)
+    try:
+        eventually(lambda: hub.schema_ready.is_set(), timeout=15)
+        eventually(lambda: hub.stats.recorded >= 1 and hub._inbox.empty())  # its own presence
+        server.stop_server()
+        with caplog.at_level(logging.ERROR, logger="broker.hub"):
+            alert = raise_as(store, "kiosk-1")  # who raised it? the database must answer
+            eventually(lambda: "stays unacknowledged" in caplog.text, timeout=10)
+        assert hub._worker.is_alive()
+        server.start_server()
+        eventually(lambda: alert_row(hub, alert.alert_id), timeout=20)
+    finally:
+        hub.stop()
+        server.stop()
