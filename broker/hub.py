@@ -220,13 +220,20 @@ class Hub:
             return session.scalar(select(AlertRow.kiosk).where(AlertRow.alert_id == alert_id))
 
     def _judge(self, received: Received) -> Verdict:
-        return judge_payload(
-            received.topic,
-            received.payload,
-            retained=received.retained,
-            roster=self.roster,
-            owner_of=self._owner_of,
-        )
+        """The authorization rule; a database error propagates (an outage: retried)."""
+        try:
+            return judge_payload(
+                received.topic,
+                received.payload,
+                retained=received.retained,
+                roster=self.roster,
+                owner_of=self._owner_of,
+            )
+        except SQLAlchemyError:
+            raise
+        except Exception as error:  # a bug in the rule must not stop the recorder thread
+            log.exception("could not judge a message on %s", received.topic)
+            return Verdict(None, f"could not be judged ({error.__class__.__name__})")
 
     # Worker thread ---------------------------------------------------------------------
 

@@ -29,7 +29,7 @@ from functools import partial
 from pathlib import Path
 
 from shared import topics
-from shared.authz import OwnerOf, RosterIndex, judge
+from shared.authz import OwnerOf, RosterIndex, Verdict, judge
 from shared.courier import Courier, DeliveryStatus
 from shared.mqtt_link import LinkEvent, LinkState, MqttLink, Received
 from shared.outbox import Outbox
@@ -207,13 +207,17 @@ class DeviceRuntime:
 
     def _apply_then_ack(self, message: Message, received: Received) -> None:
         """UI thread: judge the message, hand it to the app, then tell the broker it is safe."""
-        verdict = judge(
-            received.topic,
-            message,
-            retained=received.retained,
-            roster=self.roster,
-            owner_of=self.owner_of,
-        )
+        try:
+            verdict = judge(
+                received.topic,
+                message,
+                retained=received.retained,
+                roster=self.roster,
+                owner_of=self.owner_of,
+            )
+        except Exception as error:  # a bug must not stall every later acknowledgement
+            log.exception("%s: could not judge a message on %s", self.config.device, received.topic)
+            verdict = Verdict(None, f"could not be judged ({error.__class__.__name__})")
         accepted = verdict.message
         if accepted is None:
             log.warning(
