@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from broker.caution_command import add_caution_parser
@@ -91,6 +92,7 @@ class StoreServices:
             settings.resolved_database_url(),
             policy=load_store_policy(self.registry.store, settings.data_dir / "policies"),
             counters={d.id: d.counter or d.display_name for d in self.registry.by_role("kiosk")},
+            registry_path=settings.registry_path,
         )
         self.database_url = settings.resolved_database_url()
 
@@ -105,8 +107,10 @@ class StoreServices:
             self.broker.stop()
 
 
-def _wait_for_signal() -> None:
+def _wait_for_signal(on_hangup: Callable[[], object] | None = None) -> None:
     stop = threading.Event()
+    if on_hangup is not None:  # `kill -HUP`: re-read the registry now (it is also polled)
+        signal.signal(signal.SIGHUP, lambda *_: on_hangup())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     while not stop.wait(0.5):
@@ -119,7 +123,7 @@ def run_hub(args: argparse.Namespace) -> int:
     services.start()
     print(f"hub running for store {services.registry.store}; database {services.database_url}")
     print("Ctrl-C to stop")
-    _wait_for_signal()
+    _wait_for_signal(on_hangup=services.hub.reload_roster)
     services.stop()
     return 0
 

@@ -15,9 +15,9 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
-from shared.alerts.driver import EscalationDriver
+from shared.alerts.driver import EscalationDriver, SteadyClock, received_at
 from shared.alerts.policy import Policy
 from shared.protocol import (
     AlertCancelled,
@@ -25,7 +25,6 @@ from shared.protocol import (
     AlertRaised,
     Message,
     Presence,
-    utc_now,
 )
 
 log = logging.getLogger(__name__)
@@ -46,8 +45,9 @@ class HubEscalation:
         policy: Policy,
         publish: Callable[[Message], None],
         counters: dict[str, str],
-        clock: Callable[[], datetime] = utc_now,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
+        clock = clock or SteadyClock()
         self.driver = EscalationDriver(store=store, device=hub, policy=policy, clock=clock)
         self._publish = publish
         self._counters = counters
@@ -67,6 +67,11 @@ class HubEscalation:
         self._wake.set()
         self._thread.join(5)
 
+    def set_counters(self, counters: dict[str, str]) -> None:
+        """Counter names for kiosk-lost alerts, after the registry changed."""
+        with self._lock:
+            self._counters = dict(counters)
+
     def connected(self) -> None:
         """After (re)connecting: presence is trustworthy once the retained messages are in."""
         timer = threading.Timer(SYNC_GRACE_S, self._mark_synced)
@@ -82,6 +87,8 @@ class HubEscalation:
         """Feed a recorded message; may page about a lost kiosk."""
         to_send: list[Message] = []
         with self._lock:
+            # timers count from when the hub heard it, never from a sender's clock ahead
+            message = received_at(message, self.driver.clock())
             self.driver.observe(message)
             if isinstance(message, Presence) and message.kind == "kiosk" and not retained:
                 to_send = self._kiosk_presence(message)
@@ -128,6 +135,6 @@ class HubEscalation:
                 self._publish(message)
             sleep = MAX_SLEEP_S
             if next_at is not None:
-                sleep = min(sleep, max((next_at - datetime.now(UTC)).total_seconds(), 0.01))
+                sleep = min(sleep, max((next_at - self.driver.clock()).total_seconds(), 0.01))
             self._wake.wait(sleep)
             self._wake.clear()

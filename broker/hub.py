@@ -4,6 +4,11 @@ The hub is not in the paging path (kiosk → broker → pagers works without it)
 with a persistent session and manual acknowledgement, and acknowledges a message only after its
 database commit, so a hub killed mid-write gets the message again. A database outage stops
 recording, not the store: the message stays unacknowledged and is retried until it is written.
+
+Nothing is recorded before :func:`shared.authz.judge` accepts it, against the roster built from
+the registry (which the hub also publishes, retained, for the devices) and the database's
+memory of who raised each alert. The hub re-reads the registry when the file changes (and on
+SIGHUP, see broker/commands.py), so a device provisioned later is recognised everywhere.
 """
 
 from __future__ import annotations
@@ -11,16 +16,23 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from pydantic import ValidationError
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from broker.escalation import HubEscalation
-from broker.recorder import Recorded, Recorder, Rejected, validate
+from broker.recorder import Recorded, Recorder
+from broker.registry import Registry
 from shared import topics
 from shared.alerts.policy import Policy, default_policy
+from shared.authz import RosterIndex, Verdict, judge_payload
 from shared.db.engine import make_engine, migrate, session_factory
+from shared.db.models import AlertRow
 from shared.mqtt_link import LinkEvent, LinkState, MqttLink, Received
 from shared.protocol import (
     AlertState,
@@ -30,11 +42,12 @@ from shared.protocol import (
     Presence,
     encode,
 )
-from shared.settings import DeviceConfig
+from shared.settings import ConfigError, DeviceConfig
 
 log = logging.getLogger(__name__)
 
 DB_RETRY_S = 2.0
+REGISTRY_POLL_S = 2.0
 
 
 @dataclass
@@ -56,7 +69,10 @@ class Hub:
         on_recorded: Callable[[Recorded], None] | None = None,
         policy: Policy | None = None,
         counters: dict[str, str] | None = None,
+        registry_path: Path | None = None,
     ) -> None:
+        """``registry_path``: the store's registry, the source of the roster. Without it (some
+        tests) the hub judges claims at face value, like a device that has no roster yet."""
         if config.role != "hub":
             raise ValueError(f"{config.device} is a {config.role}, not a hub")
         self.config = config
@@ -72,6 +88,13 @@ class Hub:
         store = config.store
         self._status_topic = topics.status(store, "hub", config.device)
         self._escalation_topic = topics.hub_escalation(store, config.device)
+        self._roster_topic = topics.hub_roster(store, config.device)
+        self._registry_path = registry_path
+        self._registry_seen: tuple[int, int] | None = None
+        self.roster = RosterIndex()
+        registry = self._read_registry()
+        if registry is not None:
+            counters = _counters(registry)
         self.escalation = HubEscalation(
             store=store,
             hub=config.device,
@@ -96,6 +119,7 @@ class Hub:
             will=(self._status_topic, encode(self._presence(online=False, clean=False))),
         )
         self._worker = threading.Thread(target=self._work, name="hub-recorder", daemon=True)
+        self._watcher = threading.Thread(target=self._watch, name="hub-registry", daemon=True)
 
     def start(self) -> None:
         """Connect and record. If the database is down, start anyway: messages wait in the
@@ -104,6 +128,8 @@ class Hub:
         self._worker.start()
         self.escalation.start()
         self.link.start()
+        if self._registry_path is not None:
+            self._watcher.start()
 
     def stop(self) -> None:
         self.escalation.stop()
@@ -120,6 +146,7 @@ class Hub:
         if event.state is LinkState.ONLINE:
             payload = encode(self._presence(online=True, clean=True))
             self.link.publish(self._status_topic, payload, retain=True)
+            self._publish_roster(connected=True)
             self.escalation.connected()
 
     def _publish_own(self, message: Message) -> None:
@@ -128,6 +155,7 @@ class Hub:
         self.link.publish(self._escalation_topic, encode(message))
 
     def _presence(self, *, online: bool, clean: bool) -> Presence:
+        entry = self.roster.entry(self.config.device)
         return Presence(
             store=self.config.store,
             device=self.config.device,
@@ -135,8 +163,77 @@ class Hub:
             role="hub",
             online=online,
             clean=clean,
-            display_name="hub",
+            display_name=entry.display_name if entry is not None else "hub",
         )
+
+    # Roster ------------------------------------------------------------------------------
+
+    def reload_roster(self) -> bool:
+        """Re-read the registry; publish the roster if it changed. False if it is unreadable
+        (the previous roster stays in force)."""
+        previous = self.roster.roster
+        registry = self._read_registry()
+        if registry is None:
+            return False
+        if previous is None or previous.devices != self.roster.roster.devices:  # type: ignore[union-attr]
+            self.escalation.set_counters(_counters(registry))
+            self._publish_roster()
+        return True
+
+    def _read_registry(self) -> Registry | None:
+        """Load the registry into ``self.roster``; None (roster unchanged) if unusable."""
+        if self._registry_path is None:
+            return None
+        try:
+            stat = self._registry_path.stat()
+            registry = Registry.load(self._registry_path)
+            roster = registry.roster(self.config.device)
+        except (OSError, ConfigError, ValidationError) as error:
+            log.error("registry not usable, keeping the previous roster: %s", error)
+            return None
+        self._registry_seen = (stat.st_mtime_ns, stat.st_size)
+        if self.roster.roster is None or self.roster.roster.devices != roster.devices:
+            self.roster = RosterIndex(roster)
+            log.info("roster of store %s: %d device(s)", roster.store, len(roster.devices))
+        return registry
+
+    def _publish_roster(self, *, connected: bool = False) -> None:
+        roster = self.roster.roster
+        # offline, it is published on connecting
+        if roster is not None and (connected or self.link.connected):
+            self.link.publish(self._roster_topic, encode(roster), retain=True)
+
+    def _watch(self) -> None:
+        """Reload the roster when the registry file changes (``calmdesk provision``)."""
+        assert self._registry_path is not None
+        while not self._stopping.wait(REGISTRY_POLL_S):
+            try:
+                stat = self._registry_path.stat()
+            except OSError:
+                continue
+            if (stat.st_mtime_ns, stat.st_size) != self._registry_seen:
+                self.reload_roster()
+
+    def _owner_of(self, alert_id: uuid.UUID) -> str | None:
+        """Who raised an alert, from the database (the one memory that survives restarts)."""
+        with self.sessions() as session:
+            return session.scalar(select(AlertRow.kiosk).where(AlertRow.alert_id == alert_id))
+
+    def _judge(self, received: Received) -> Verdict:
+        """The authorization rule; a database error propagates (an outage: retried)."""
+        try:
+            return judge_payload(
+                received.topic,
+                received.payload,
+                retained=received.retained,
+                roster=self.roster,
+                owner_of=self._owner_of,
+            )
+        except SQLAlchemyError:
+            raise
+        except Exception as error:  # a bug in the rule must not stop the recorder thread
+            log.exception("could not judge a message on %s", received.topic)
+            return Verdict(None, f"could not be judged ({error.__class__.__name__})")
 
     # Worker thread ---------------------------------------------------------------------
 
@@ -173,28 +270,33 @@ class Hub:
                 self.link.ack(received)
 
     def _handle(self, received: Received) -> bool:
-        """Validate and record one message. False only when stopping before it was written."""
-        try:
-            message = validate(received.topic, received.payload)
-        except Rejected as error:
-            self.stats.rejected += 1
-            self.stats.rejections.append(str(error))
-            log.warning("rejected message on %s: %s", received.topic, error)
-            return True  # acknowledged, never recorded: resending it cannot make it valid
+        """Judge and record one message. False only when stopping before it was written."""
         while not self._stopping.is_set():
             try:
+                # the judge reads the database (who raised the alert): inside the retry loop
+                verdict = self._judge(received)
+                if verdict.message is None:
+                    break
+                message = verdict.message
                 result = self.recorder.record(message)
                 break
             except SQLAlchemyError as error:
                 log.error(
-                    "database unavailable; message %s stays unacknowledged, retry in %.0f s: %s",
-                    message.event_id,
+                    "database unavailable; message on %s stays unacknowledged, retry in %.0f s: %s",
+                    received.topic,
                     DB_RETRY_S,
                     error.__class__.__name__,
                 )
                 self._stopping.wait(DB_RETRY_S)
         else:
             return False
+        if verdict.message is None:
+            self.stats.rejected += 1
+            self.stats.rejections.append(verdict.reason)
+            log.warning("rejected message on %s: %s", received.topic, verdict.reason)
+            return True  # acknowledged, never recorded: resending it cannot make it valid
+        if verdict.reason:
+            log.warning("corrected message on %s: %s", received.topic, verdict.reason)
         if result.new:
             self.stats.recorded += 1
             self.escalation.observe(message, retained=received.retained)
@@ -236,3 +338,8 @@ class Hub:
             responders=[alert.acknowledged_by] if alert.acknowledged_by else [],
         )
         self.link.publish(topic, encode(state), retain=True)
+
+
+def _counters(registry: Registry) -> dict[str, str]:
+    """Counter names for the alerts the hub raises when a kiosk drops off the network."""
+    return {d.id: d.counter or d.display_name for d in registry.by_role("kiosk")}

@@ -66,6 +66,7 @@ def acl_lines(registry: Registry, device: Device) -> list[str]:
         topics.all_hub_escalations(store),
         topics.all_alert_states(store),
         topics.receipts_for(store, device.id),
+        topics.all_rosters(store),
     ]
     if device.role == "monitor":  # a read-only console: alerts and acks, never incident notes
         return lines + [f"topic read {t}" for t in [*common_reads, topics.all_kiosk_alerts(store)]]

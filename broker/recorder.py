@@ -18,7 +18,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from shared import topics
 from shared.db.models import AlertRow, EventRow, IncidentRow, ResponderRow
 from shared.protocol import (
     Acknowledged,
@@ -28,7 +27,6 @@ from shared.protocol import (
     IncidentReport,
     Message,
     OnScene,
-    Presence,
     Resolved,
     decode,
 )
@@ -37,42 +35,12 @@ log = logging.getLogger(__name__)
 
 OPEN = ("raised", "acknowledged", "on_scene")
 
-# Which message types each channel may carry: a pager cannot raise an alert, a kiosk cannot
-# acknowledge one, whatever its payload says.
-_ALLOWED: dict[str, tuple[type[Message], ...]] = {
-    "alert": (AlertRaised, AlertCancelled, AlertEscalated),
-    "incident": (IncidentReport,),
-    "ack": (Acknowledged, OnScene, Resolved),
-    "status": (Presence,),
-    # the hub's own channel: ladder rungs, and alerts it raises itself (a kiosk went dark)
-    "escalation": (AlertEscalated, AlertRaised, AlertCancelled),
-}
-
-
-class Rejected(ValueError):
-    """A message the recorder refuses, with the reason to log."""
-
 
 @dataclass(frozen=True)
 class Recorded:
     message: Message
     new: bool  # False: a duplicate, already recorded before
     alert: AlertRow | None = None
-
-
-def validate(topic: str, payload: bytes) -> Message:
-    """Parse a message and check that it really comes from the device whose topic it is on."""
-    try:
-        where = topics.parse(topic)
-        message = decode(payload)
-    except ValueError as error:
-        raise Rejected(str(error)) from None
-    allowed = _ALLOWED.get(where.channel, ())
-    if not isinstance(message, allowed):
-        raise Rejected(f"a {type(message).__name__} does not belong on {topic}")
-    if message.store != where.store or message.device != where.device:
-        raise Rejected(f"payload claims {message.store}/{message.device} but arrived on {topic}")
-    return message
 
 
 class Recorder:
@@ -84,6 +52,7 @@ class Recorder:
     def record(self, message: Message) -> Recorded:
         with self._sessions.begin() as session:
             if not self._insert_event(session, message):
+                _log_collision(session, message)
                 return Recorded(message, new=False, alert=self._alert_of(session, message))
             alert = self._apply(session, message)
         return Recorded(message, new=True, alert=alert)
@@ -173,6 +142,25 @@ class Recorder:
         for row in early:
             _update_alert(session, alert, decode_row(row))
         return alert
+
+
+def _log_collision(session: Session, message: Message) -> None:
+    """A second message under a recorded event id: a redelivery, a rung both the kiosk and the
+    hub published, or someone reusing an id. The first one stays; a different one is logged."""
+    row = session.scalar(select(EventRow).where(EventRow.event_id == message.event_id))
+    if row is None:
+        return
+    same = (row.type, row.alert_id) == (message.type, getattr(message, "alert_id", None))  # type: ignore[attr-defined]
+    if same and (row.device == message.device or isinstance(message, AlertEscalated)):
+        return
+    log.warning(
+        "event id %s collision: recorded %s from %s, now %s from %s (ignored)",
+        message.event_id,
+        row.type,
+        row.device,
+        message.type,  # type: ignore[attr-defined]
+        message.device,
+    )
 
 
 def decode_row(row: EventRow) -> Message:

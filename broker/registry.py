@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from shared.protocol import DeviceRole, Identifier
+from shared.protocol import DeviceKind, DeviceRole, Identifier, Roster, RosterEntry
 from shared.settings import ConfigError, load_json_model
 
 
@@ -54,6 +54,20 @@ class Registry(BaseModel):
             raise ConfigError(f"store {self.store}: no hub device in the registry")
         return hubs[0]
 
+    def roster(self, hub: str) -> Roster:
+        """What the hub publishes (retained) so every device judges others by the registry."""
+        entries = [
+            RosterEntry(
+                id=d.id,
+                kind=kind_of(d.role),
+                role=d.role,
+                display_name=d.display_name,
+                counter=d.counter,
+            )
+            for d in self.devices
+        ]
+        return Roster(store=self.store, device=hub, devices=entries)
+
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(self.model_dump_json(indent=2) + "\n", encoding="utf-8")
@@ -61,3 +75,10 @@ class Registry(BaseModel):
     @classmethod
     def load(cls, path: Path) -> Registry:
         return load_json_model(cls, path, missing_hint="run `calmdesk provision --demo` first")
+
+
+def kind_of(role: DeviceRole) -> DeviceKind:
+    """The topic subtree a role publishes under (a monitor reads only, like a pager)."""
+    if role in ("kiosk", "hub"):
+        return role  # type: ignore[return-value]
+    return "pager"

@@ -6,6 +6,7 @@ wiring with a queue as the "UI thread", so they test exactly what the app runs.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from kiosk.domain.journal import AlertJournal
 from kiosk.settings import KioskSettings
 from kiosk.viewmodel import KioskViewModel
 from shared import topics
+from shared.alerts.driver import SteadyClock
 from shared.alerts.policy import load_store_policy
 from shared.device_runtime import DeviceRuntime, Dispatch
 from shared.settings import DeviceConfig
@@ -47,6 +49,7 @@ def wire_kiosk(
         on_delivery=lambda delivery: holder["vm"].on_delivery(delivery),
         on_link=lambda event: holder["vm"].on_link(event),
         dispatch=dispatch,
+        owner_of=lambda alert_id: _owner(holder["vm"], alert_id),
     )
     identity = KioskIdentity(
         store=store,
@@ -62,9 +65,17 @@ def wire_kiosk(
         # the same per-store ladders as the hub, when the store ships an override to this device
         policy=load_store_policy(store, data_dir / "policies"),
         on_exit=on_exit,
+        # ladder timers must not jump with the wall clock (NTP, an operator): see SteadyClock
+        clock=SteadyClock(),
         # the open alert survives a restart: restored here, before the runtime resends the outbox
         journal=AlertJournal.for_device(data_dir, config.device),
         outbox=runtime.outbox,
     )
     holder["vm"] = vm
     return vm, runtime
+
+
+def _owner(vm: KioskViewModel, alert_id: uuid.UUID) -> str | None:
+    """Who raised an alert the kiosk restored from its journal (the runtime knows the rest)."""
+    view = vm.escalation.book.get(alert_id)
+    return view.kiosk if view is not None else None

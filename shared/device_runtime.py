@@ -9,6 +9,12 @@ Incoming messages are acknowledged to the broker only after the app's ``on_messa
 (and journaled what matters), so a device that dies between the network and the UI thread gets
 the message again from its persistent session. Acks go out in arrival order, as MQTT requires,
 because the dispatcher runs callbacks in the order they were queued.
+
+Before the app sees anything, the runtime judges it with :func:`shared.authz.judge` (topic,
+retain flag, the store's roster as the hub last published it, who raised the alert): the app
+only ever gets accepted messages, with kind, role and names taken from the roster. A refused
+message is acknowledged (resending cannot make it acceptable) and logged with the reason. The
+last roster is kept on disk, so messages queued while the device was off are judged by it.
 """
 
 from __future__ import annotations
@@ -16,20 +22,24 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
 from shared import topics
+from shared.authz import OwnerOf, RosterIndex, Verdict, judge
 from shared.courier import Courier, DeliveryStatus
 from shared.mqtt_link import LinkEvent, LinkState, MqttLink, Received
 from shared.outbox import Outbox
 from shared.protocol import (
+    AlertRaised,
     IncidentRecorded,
     Message,
     Presence,
     ProtocolError,
+    Roster,
     decode,
     encode,
     utc_now,
@@ -40,6 +50,7 @@ log = logging.getLogger(__name__)
 
 Dispatch = Callable[[Callable[[], None]], None]
 RESEND_UNCONFIRMED_EVERY_S = 30.0
+OWNERS_REMEMBERED = 4096
 
 
 def call_now(fn: Callable[[], None]) -> None:
@@ -71,11 +82,15 @@ class DeviceRuntime:
         announce_presence: bool = True,
         keepalive_s: int = 10,
         borrowed: bool = False,
+        owner_of: OwnerOf | None = None,
     ) -> None:
         """``borrowed``: a one-shot script using a device's identity (``calmdesk alert`` as a
         kiosk). Client ids are pinned to device ids, so it shares that device's broker session;
         it acknowledges nothing it receives, so what was queued for the device reaches the
-        device's own app when it reconnects."""
+        device's own app when it reconnects.
+
+        ``owner_of``: the app's own memory of who raised an alert (its alert book, restored
+        from its journal), consulted when this run has not seen the raise itself."""
         self.config = config
         self._dispatch = dispatch
         self._on_message = on_message
@@ -88,7 +103,16 @@ class DeviceRuntime:
         self.session_started_at = utc_now()
         self._status_topic = topics.status(config.store, config.kind, config.device)
         self._stop = threading.Event()
-        wanted = [*subscriptions, topics.receipts_for(config.store, config.device)]
+        self._app_owner_of = owner_of
+        self._owners: OrderedDict[uuid.UUID, str] = OrderedDict()
+        self._roster_path = data_dir / "roster" / f"{config.device}.json"
+        self.roster = _load_roster(self._roster_path, config.store)
+        # the roster first: its retained copy then arrives before the retained presence
+        wanted = [
+            topics.all_rosters(config.store),
+            *subscriptions,
+            topics.receipts_for(config.store, config.device),
+        ]
         self.link = MqttLink(
             device_id=config.device,
             password=config.password,
@@ -170,20 +194,63 @@ class DeviceRuntime:
             )
             self.link.ack(received)  # resending it cannot make it valid
             return
+        self._dispatch(partial(self._apply_then_ack, message, received))
+
+    # UI thread ------------------------------------------------------------------------
+
+    def owner_of(self, alert_id: uuid.UUID) -> str | None:
+        """Who raised an alert, as far as this device knows."""
+        owner = self._owners.get(alert_id)
+        if owner is None and self._app_owner_of is not None:
+            owner = self._app_owner_of(alert_id)
+        return owner
+
+    def _apply_then_ack(self, message: Message, received: Received) -> None:
+        """UI thread: judge the message, hand it to the app, then tell the broker it is safe."""
+        try:
+            verdict = judge(
+                received.topic,
+                message,
+                retained=received.retained,
+                roster=self.roster,
+                owner_of=self.owner_of,
+            )
+        except Exception as error:  # a bug must not stall every later acknowledgement
+            log.exception("%s: could not judge a message on %s", self.config.device, received.topic)
+            verdict = Verdict(None, f"could not be judged ({error.__class__.__name__})")
+        accepted = verdict.message
+        if accepted is None:
+            log.warning(
+                "%s: refused %s on %s: %s",
+                self.config.device,
+                type(message).__name__,
+                received.topic,
+                verdict.reason,
+            )
+        elif verdict.reason:
+            log.warning("%s: corrected %s: %s", self.config.device, received.topic, verdict.reason)
+        if accepted is not None:
+            self._take(accepted)
+        self.link.ack(received)
+
+    def _take(self, message: Message) -> None:
+        if isinstance(message, Roster):
+            self.roster = RosterIndex(message)
+            _save_roster(self._roster_path, message)
+            log.info("%s: roster of %d device(s)", self.config.device, len(message.devices))
+            return
         if isinstance(message, IncidentRecorded):
             if message.for_device == self.config.device:
                 self.courier.receipt(message.report_event_id)
-            self.link.ack(received)
             return
-        self._dispatch(partial(self._apply_then_ack, message, received))
-
-    def _apply_then_ack(self, message: Message, received: Received) -> None:
-        """UI thread: hand the message to the app, then tell the broker it is safe."""
+        if isinstance(message, AlertRaised) and message.alert_id not in self._owners:
+            self._owners[message.alert_id] = message.device
+            while len(self._owners) > OWNERS_REMEMBERED:
+                self._owners.popitem(last=False)
         try:
             self._on_message(message)
         except Exception:  # an app bug must not stall every later message behind this one
             log.exception("%s: handling %s failed", self.config.device, type(message).__name__)
-        self.link.ack(received)
 
     def _link_event(self, event: LinkEvent) -> None:
         if event.state is LinkState.ONLINE:
@@ -199,3 +266,27 @@ class DeviceRuntime:
         while not self._stop.wait(RESEND_UNCONFIRMED_EVERY_S):
             if self.link.connected:
                 self.courier.resend_unconfirmed()
+
+
+def _load_roster(path: Path, store: str) -> RosterIndex:
+    """The roster this device last heard, or an unknown one (first start, unreadable file)."""
+    try:
+        roster = decode(path.read_bytes())
+    except (OSError, ProtocolError) as error:
+        if path.exists():
+            log.warning("%s: ignored (%s); waiting for the hub's roster", path, error)
+        return RosterIndex()
+    if not isinstance(roster, Roster) or roster.store != store:
+        log.warning("%s is not a roster of store %s; waiting for the hub's roster", path, store)
+        return RosterIndex()
+    return RosterIndex(roster)
+
+
+def _save_roster(path: Path, roster: Roster) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".tmp")
+        temporary.write_bytes(encode(roster))
+        temporary.replace(path)
+    except OSError as error:
+        log.warning("could not keep the roster in %s: %s", path, error)

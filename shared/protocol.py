@@ -20,10 +20,12 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
+    StrictInt,
     TypeAdapter,
     ValidationError,
     field_validator,
@@ -36,8 +38,45 @@ message that passes this check can never trigger Mosquitto's disconnect loop."""
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,47}$"
 Identifier = Annotated[str, Field(pattern=ID_PATTERN)]
-ShortText = Annotated[str, Field(max_length=200)]
-LongText = Annotated[str, Field(max_length=4000)]
+
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+"""Timestamps outside these bounds are refused at decode: year 1 or 9999 is never a real clock,
+and adding a ladder's seconds to it would overflow. A kiosk whose clock was reset (1970, 2000)
+is still heard; the receivers' skew rule (shared/authz.py) then uses the receive time."""
+
+_NEWLINE_AND_TAB = frozenset("\n\r\t")
+
+
+def _no_control(value: str, allowed: frozenset[str] = frozenset()) -> str:
+    """Refuse NUL and other control characters (and lone surrogates): PostgreSQL cannot store
+    NUL in text, no screen should render a control code, and SQLite must behave the same."""
+    for index, char in enumerate(value):
+        code = ord(char)
+        if char in allowed:
+            continue
+        if code < 0x20 or 0x7F <= code < 0xA0 or 0xD800 <= code < 0xE000:
+            raise ValueError(f"control character U+{code:04X} at position {index} is not allowed")
+    return value
+
+
+def _no_control_but_lines(value: str) -> str:
+    return _no_control(value, _NEWLINE_AND_TAB)
+
+
+def _bounded_time(value: datetime) -> datetime:
+    if not EARLIEST <= value < LATEST:
+        raise ValueError(
+            f"timestamp {value.isoformat()} is outside {EARLIEST.year}..{LATEST.year - 1}"
+        )
+    return value
+
+
+ShortText = Annotated[str, Field(max_length=200), AfterValidator(_no_control)]
+"""One line of text: no control characters at all."""
+LongText = Annotated[str, Field(max_length=4000), AfterValidator(_no_control_but_lines)]
+"""Free text (incident notes): newlines and tabs allowed, no other control characters."""
+Timestamp = Annotated[AwareDatetime, AfterValidator(_bounded_time)]
 
 Level = Literal["manager", "security"]
 DeviceKind = Literal["kiosk", "pager", "hub"]
@@ -63,8 +102,8 @@ class Message(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True, str_strip_whitespace=True)
 
     event_id: uuid.UUID = Field(default_factory=uuid.uuid4)
-    schema_version: Literal[1] = SCHEMA_VERSION
-    sent_at: AwareDatetime = Field(default_factory=utc_now)
+    schema_version: StrictInt = SCHEMA_VERSION
+    sent_at: Timestamp = Field(default_factory=utc_now)
     store: Identifier
     device: Identifier
     drill: bool = False
@@ -73,6 +112,14 @@ class Message(BaseModel):
     @classmethod
     def _to_utc(cls, value: datetime) -> datetime:
         return value.astimezone(UTC)
+
+    @field_validator("schema_version")
+    @classmethod
+    def _supported(cls, value: int) -> int:
+        # strict int: 1.0 and true are refused (JSON mode would otherwise accept them)
+        if value != SCHEMA_VERSION:
+            raise ValueError(f"schema version {value} is not supported (this build speaks 1)")
+        return value
 
 
 class AlertContext(BaseModel):
@@ -84,7 +131,7 @@ class AlertContext(BaseModel):
     step_index: int | None = Field(default=None, ge=0, le=99)
     step_count: int | None = Field(default=None, ge=0, le=99)
     risk: RiskLevel | None = None
-    flow_started_at: AwareDatetime | None = None
+    flow_started_at: Timestamp | None = None
 
 
 class AlertRaised(Message):
@@ -123,8 +170,13 @@ class AlertEscalated(Message):
 
     @classmethod
     def for_step(cls, alert_id: uuid.UUID, step_id: str, **fields: object) -> AlertEscalated:
-        event_id = uuid.uuid5(ESCALATION_NAMESPACE, f"{alert_id}/{step_id}")
+        event_id = rung_event_id(alert_id, step_id)
         return cls(event_id=event_id, alert_id=alert_id, step_id=step_id, **fields)
+
+
+def rung_event_id(alert_id: uuid.UUID, step_id: str) -> uuid.UUID:
+    """The one event id of a ladder rung: whoever publishes it, it is recorded once."""
+    return uuid.uuid5(ESCALATION_NAMESPACE, f"{alert_id}/{step_id}")
 
 
 class ResponderMessage(Message):
@@ -188,10 +240,10 @@ class IncidentReport(Message):
     injuries: bool = False
     notes: LongText = ""
     follow_up_needed: bool = False
-    follow_up_due: AwareDatetime | None = None
+    follow_up_due: Timestamp | None = None
     caution: CustomerCaution | None = None
     completed_by_role: Literal["staff", "manager"] = "staff"
-    started_at: AwareDatetime | None = None
+    started_at: Timestamp | None = None
 
 
 class IncidentRecorded(Message):
@@ -212,9 +264,35 @@ class Presence(Message):
     on_duty: bool = False
     display_name: ShortText = ""
     clean: bool = True
-    session_started_at: AwareDatetime | None = None
+    session_started_at: Timestamp | None = None
     """When this connection began. The Last Will carries the same value, so a will overrides
     exactly the messages of its own session and never a newer one."""
+
+
+class RosterEntry(BaseModel):
+    """One device as the store's registry knows it: who it is, never what it says it is."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: Identifier
+    kind: DeviceKind
+    role: DeviceRole
+    display_name: ShortText = ""
+    counter: ShortText = ""
+
+
+class Roster(Message):
+    """The store's devices, published retained by the hub alone (see shared/authz.py).
+
+    Every consumer takes kind, role, display name and counter from here, never from a payload,
+    so a device provisioned later is recognised without reinstalling the others.
+    """
+
+    type: Literal["roster"] = "roster"
+    devices: list[RosterEntry] = Field(default_factory=list, max_length=150)
+
+    def entry(self, device: str) -> RosterEntry | None:
+        return next((entry for entry in self.devices if entry.id == device), None)
 
 
 AlertStatus = Literal["raised", "acknowledged", "on_scene", "resolved", "cancelled"]
@@ -230,7 +308,7 @@ class AlertState(Message):
     level: Level
     silent: bool = False
     status: AlertStatus
-    raised_at: AwareDatetime
+    raised_at: Timestamp
     responders: list[ShortText] = Field(default_factory=list, max_length=50)
     escalation_steps: int = Field(default=0, ge=0)
 
@@ -245,7 +323,8 @@ AnyMessage = Annotated[
     | IncidentReport
     | IncidentRecorded
     | Presence
-    | AlertState,
+    | AlertState
+    | Roster,
     Field(discriminator="type"),
 ]
 _ANY = TypeAdapter(AnyMessage)

@@ -17,13 +17,12 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from shared import topics
 from shared.alerts import load_store_policy
 from shared.device_runtime import DeviceRuntime
 from shared.protocol import utc_now
 from shared.settings import DeviceConfig
 from staff_app.domain.journal import PagerJournal
-from staff_app.domain.pager import Holder, PagerCore
+from staff_app.domain.pager import Holder, PagerCore, pager_subscriptions
 from staff_app.domain.ring import RingController
 from staff_app.session import PagerSession
 
@@ -117,16 +116,13 @@ def run_pager(config: DeviceConfig, data_dir: Path, *, lang: str | None = None) 
     runtime = DeviceRuntime(
         config,
         data_dir,
-        subscriptions=[
-            topics.all_kiosk_alerts(config.store),
-            topics.all_pager_acks(config.store),
-            topics.all_hub_escalations(config.store),
-        ],
+        subscriptions=pager_subscriptions(config.store),
         on_message=lambda message: on_message(message),
         on_delivery=lambda delivery: late["vm"].on_delivery(delivery),  # type: ignore[attr-defined]
         on_link=lambda event: late["vm"].on_link(event),  # type: ignore[attr-defined]
         dispatch=traced_dispatch if trace.enabled else kivy_dispatch,
         on_duty=on_duty,
+        owner_of=lambda alert_id: late["core"].owner_of(alert_id),  # type: ignore[attr-defined]
     )
     journal = PagerJournal.for_device(data_dir, config.device)
     restored = journal.load(today=scheduler.now().astimezone().date())
@@ -139,6 +135,7 @@ def run_pager(config: DeviceConfig, data_dir: Path, *, lang: str | None = None) 
         on_duty=on_duty,
         journal=journal,
     )
+    late["core"] = core
     # Before the link starts: today's alerts and history come back from the device; the
     # session's re-delivery on connect is deduplicated by event id.
     core.restore(restored.records)

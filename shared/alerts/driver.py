@@ -8,14 +8,43 @@ may publish the same rung and the recorder still stores it once.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from shared.alerts.book import AlertBook
 from shared.alerts.policy import Decision, Policy, decide, escalation_messages
 from shared.alerts.presence import PresenceBook
 from shared.alerts.state import AlertView
 from shared.protocol import AlertEscalated, Message, Presence, utc_now
+
+
+class SteadyClock:
+    """UTC wall time read once, then advanced by the monotonic clock.
+
+    Ladder timers compare "now" with times this same device took (a raise it sent, or the
+    receive time of someone else's): an NTP step or an operator changing the clock mid-alert
+    must neither suppress nor fire a rung, so "now" never jumps.
+    """
+
+    def __init__(self, wall: Callable[[], datetime] = utc_now) -> None:
+        self._start_wall = wall()
+        self._start = time.monotonic()
+
+    def __call__(self) -> datetime:
+        return self._start_wall + timedelta(seconds=time.monotonic() - self._start)
+
+
+def received_at(message: Message, now: datetime) -> Message:
+    """The message as a timer should see it: never later than when it arrived here.
+
+    A sender's clock that is ahead would otherwise push the alert's start (and every rung)
+    into the future; one that is behind only makes rungs come sooner, which is safe, and an
+    alert that waited in an outbox or a broker queue keeps its real age.
+    """
+    if message.sent_at <= now:
+        return message
+    return message.model_copy(update={"sent_at": now})
 
 
 class EscalationDriver:

@@ -128,6 +128,15 @@ def format_duration(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
 
+def pager_subscriptions(store: str) -> list[str]:
+    """What a pager listens to: every kiosk's alerts, every pager's answers, the hub's rungs."""
+    return [
+        topics.all_kiosk_alerts(store),
+        topics.all_pager_acks(store),
+        topics.all_hub_escalations(store),
+    ]
+
+
 class PagerCore:
     """The pager's state and actions. Call everything on one thread (the UI thread)."""
 
@@ -190,6 +199,11 @@ class PagerCore:
         self._record(message)  # also a buffered one (its raise may come later)
         if changed:
             self._refresh()
+
+    def owner_of(self, alert_id: uuid.UUID) -> str | None:
+        """Who raised an alert this pager knows (restored from its journal, or received)."""
+        view = self.book.get(alert_id)
+        return view.kiosk if view is not None else None
 
     def restore(self, records: Iterable[JournalRecord]) -> int:
         """Replay the journal at start (before the link is up); return how many applied.
