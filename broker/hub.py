@@ -11,12 +11,13 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from broker.escalation import HubEscalation
+from broker.intake import Intake
 from broker.recorder import Recorded, Recorder, Rejected, validate
 from shared import topics
 from shared.alerts.policy import Policy, default_policy
@@ -24,6 +25,7 @@ from shared.db.engine import make_engine, migrate, session_factory
 from shared.mqtt_link import LinkEvent, LinkState, MqttLink, Received
 from shared.protocol import (
     AlertState,
+    DeviceKind,
     IncidentRecorded,
     IncidentReport,
     Message,
@@ -56,7 +58,10 @@ class Hub:
         on_recorded: Callable[[Recorded], None] | None = None,
         policy: Policy | None = None,
         counters: dict[str, str] | None = None,
+        intake: Sequence[tuple[str, DeviceKind]] | None = None,
     ) -> None:
+        """``intake``: (device, kind) pairs read through a session each (broker/intake.py);
+        None reads the whole store through the hub's one session."""
         if config.role != "hub":
             raise ValueError(f"{config.device} is a {config.role}, not a hub")
         self.config = config
@@ -89,12 +94,15 @@ class Hub:
                 topics.all_pager_acks(store),
                 topics.all_status(store),
                 topics.all_hub_escalations(store),
-            ],
+            ]
+            if intake is None
+            else [topics.all_hub_escalations(store), self._status_topic],
             on_received=self._inbox.put,
             on_link_event=self._on_link_event,
             manual_ack=True,
             will=(self._status_topic, encode(self._presence(online=False, clean=False))),
         )
+        self.intake = Intake(config, self._inbox.put, intake) if intake is not None else None
         self._worker = threading.Thread(target=self._work, name="hub-recorder", daemon=True)
 
     def start(self) -> None:
@@ -104,12 +112,16 @@ class Hub:
         self._worker.start()
         self.escalation.start()
         self.link.start()
+        if self.intake is not None:
+            self.intake.start()
 
     def stop(self) -> None:
         self.escalation.stop()
         self._stopping.set()
         self._inbox.put(None)
         self._worker.join(10)
+        if self.intake is not None:
+            self.intake.stop()
         final = (self._status_topic, encode(self._presence(online=False, clean=True)))
         self.link.stop(final_message=final)
         self.engine.dispose()
@@ -170,7 +182,17 @@ class Hub:
             if received is None:
                 return
             if self._handle(received):
-                self.link.ack(received)
+                link = self.intake.link_for(received.topic) if self.intake else None
+                (link or self.link).ack(received)
+
+    def threads(self) -> dict[str, threading.Thread | None]:
+        """The hub's threads, for the watchdog (broker/supervisor.py)."""
+        links = [self.link, *(self.intake.links() if self.intake else [])]
+        return {
+            "recorder": self._worker if self._worker.ident else None,
+            "escalation": self.escalation.thread,
+            **{f"mqtt {link.device_id}": link.network_thread for link in links},
+        }
 
     def _handle(self, received: Received) -> bool:
         """Validate and record one message. False only when stopping before it was written."""

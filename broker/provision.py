@@ -12,6 +12,7 @@ from pathlib import Path
 
 from broker.mosquitto import (
     BrokerFiles,
+    ensure_not_hand_edited,
     hash_password,
     new_password,
     read_password_hashes,
@@ -51,6 +52,7 @@ def provision(
 ) -> list[Provisioned]:
     """Give each device a new password and file; regenerate the broker's files."""
     files = broker_files(settings)
+    ensure_not_hand_edited(files)  # before anything is written: refuse whole, not half
     hashes = read_password_hashes(files)
     done = []
     for device in devices:

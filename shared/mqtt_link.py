@@ -185,6 +185,12 @@ class MqttLink:
         )
         self._client.loop_start()
 
+    @property
+    def network_thread(self) -> threading.Thread | None:
+        """paho's network loop thread while started (a watchdog checks it is alive)."""
+        thread = getattr(self._client, "_thread", None)
+        return thread if isinstance(thread, threading.Thread) else None
+
     def wait_connected(self, timeout: float) -> bool:
         return self._connected.wait(timeout)
 

@@ -33,6 +33,7 @@ class HubSettings(BaseSettings):
     database_url: str | None = None
     broker_host: str = "127.0.0.1"
     broker_port: int = 1883
+    allow_plaintext_listener: bool = False  # a broker listener off loopback without TLS
 
     def resolved_database_url(self) -> str:
         if self.database_url:
