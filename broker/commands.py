@@ -50,6 +50,11 @@ def run_provision(args: argparse.Namespace) -> int:
 
 def _provision(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    exposed = check_listeners(
+        broker_files(settings), allow_plaintext=settings.allow_plaintext_listener
+    )
+    for listener in exposed:
+        print(f"warning: plaintext listener allowed off loopback: port {listener.port}")
     if args.demo:
         done = provision_demo(settings, port=args.port or 1883)
         if not done:
@@ -77,11 +82,6 @@ def _provision(args: argparse.Namespace) -> int:
             counter=args.counter or (existing.counter if existing else ""),
         )
         done = provision(settings, registry, [device])
-    exposed = check_listeners(
-        broker_files(settings), allow_plaintext=settings.allow_plaintext_listener
-    )
-    for listener in exposed:
-        print(f"warning: plaintext listener allowed off loopback: port {listener.port}")
     for item in done:
         print(f"{item.device.id:10} {item.device.role:9} password {item.password}  -> {item.file}")
     if done:
