@@ -67,17 +67,22 @@ def test_a_flood_from_one_kiosk_does_not_push_out_another_kiosks_alerts(
         ],
         stdin=subprocess.PIPE,
     )  # fmt: skip
-    lines = flood_lines(store, FLOOD)
-    half = len(lines) // 2
-    half = lines.index(b"\n", half) + 1
-    writer = threading.Thread(target=lambda: _feed(publish, lines, half))
-    writer.start()
-    writer.join(120)
-    raise_alert()  # during: half the flood is in
-    assert publish.stdin is not None
-    publish.stdin.write(lines[half:])
-    publish.stdin.close()
-    assert publish.wait(300) == 0
+    try:
+        lines = flood_lines(store, FLOOD)
+        half = len(lines) // 2
+        half = lines.index(b"\n", half) + 1
+        writer = threading.Thread(target=lambda: _feed(publish, lines, half))
+        writer.start()
+        writer.join(120)
+        raise_alert()  # during: half the flood is in
+        assert publish.stdin is not None
+        publish.stdin.write(lines[half:])
+        publish.stdin.close()
+        assert publish.wait(300) == 0
+    finally:
+        if publish.poll() is None:
+            publish.kill()
+            publish.wait()
     raise_alert()  # after the whole flood
     eventually(lambda: courier.outbox.count() == 0, timeout=30)  # kiosk-1 was told "delivered"
     broker_log = store.broker.files.log.read_text(errors="replace")

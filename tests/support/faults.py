@@ -42,10 +42,10 @@ class FaultRow:
 
 
 def format_table(rows: list[FaultRow]) -> str:
-    head = f"{'fault':46} {'sent':>6} {'recorded':>8} {'lost':>5} {'dup':>4} {'s':>6}  note"
+    head = f"{'fault':52} {'sent':>6} {'recorded':>8} {'lost':>5} {'dup':>4} {'s':>6}  note"
     lines = [head, "-" * len(head)]
     lines += [
-        f"{r.fault:46} {r.sent:6d} {r.recorded:8d} {r.lost:5d} {r.duplicated:4d} "
+        f"{r.fault:52} {r.sent:6d} {r.recorded:8d} {r.lost:5d} {r.duplicated:4d} "
         f"{r.seconds:6.1f}  {r.note}"
         for r in rows
     ]
@@ -86,6 +86,12 @@ class AlertLoad:
         self.courier.resume()
         self._thread = threading.Thread(target=self._run, args=(rate_hz,), daemon=True)
         self._thread.start()
+        return self
+
+    def resume_only(self) -> AlertLoad:
+        """Start as a restarted kiosk: send what earlier runs left in the outbox, nothing new."""
+        self.link.start()
+        self.courier.resume()
         return self
 
     def _run(self, rate_hz: float) -> None:
