@@ -22,7 +22,7 @@ from broker.mosquitto import (
     raise_fd_limit,
     reload_broker,
 )
-from broker.provision import broker_files, provision, provision_demo
+from broker.provision import broker_files, enable_tls, provision, provision_demo
 from broker.registry import Device, Registry
 from broker.supervisor import BrokerSupervisor, dead_parts
 from shared.protocol import DeviceKind
@@ -55,6 +55,8 @@ def _provision(args: argparse.Namespace) -> int:
     )
     for listener in exposed:
         print(f"warning: plaintext listener allowed off loopback: port {listener.port}")
+    if args.tls:
+        return _provision_tls(args, settings)
     if args.demo:
         done = provision_demo(settings, port=args.port or 1883)
         if not done:
@@ -92,6 +94,31 @@ def _provision(args: argparse.Namespace) -> int:
         print("the running broker reloaded its passwords and ACL: new devices can connect now")
     else:
         print("no broker is running on these files; `calmdesk hub` loads them when it starts")
+    return 0
+
+
+def _provision_tls(args: argparse.Namespace, settings: HubSettings) -> int:
+    registry = Registry.load(settings.registry_path)
+    hosts = args.tls_host or registry.tls_hosts
+    if not hosts:
+        print("--tls needs --tls-host NAME (the hub machine's name or address on the store LAN)",
+              file=sys.stderr)
+        return 2
+    rewritten = enable_tls(
+        settings,
+        registry,
+        hosts=hosts,
+        port=args.tls_port or registry.tls_port or 8883,
+        bind=args.tls_bind or registry.tls_bind,
+    )
+    tls = broker_files(settings).tls
+    print(f"store CA {tls.ca_cert} (its key {tls.ca_key} never leaves this machine)")
+    print(f"broker certificate for {', '.join(hosts)}: {tls.server_cert}")
+    print(f"TLS listener on {registry.tls_bind}:{registry.tls_port}")
+    for path in rewritten:
+        print(f"updated {path} (same password; now the CA and the TLS address): copy it again")
+    if reload_broker(broker_files(settings)):
+        print("restart the hub to open the TLS listener (a reload does not add listeners)")
     return 0
 
 
@@ -304,6 +331,19 @@ def add_parsers(sub: argparse._SubParsersAction, data_dir: argparse.ArgumentPars
     prov.add_argument("--name", help="display name (the pager holder, or the counter)")
     prov.add_argument("--counter", help="counter name shown to responders (kiosks)")
     prov.add_argument("--port", type=int, help="broker port (default 1883)")
+    prov.add_argument(
+        "--tls",
+        action="store_true",
+        help="make a store CA and a broker certificate, add a TLS listener for the LAN, and "
+        "put the CA and the TLS address into every device file (passwords unchanged)",
+    )
+    prov.add_argument(
+        "--tls-host",
+        action="append",
+        help="name or address devices use to reach the hub machine (repeatable)",
+    )
+    prov.add_argument("--tls-port", type=int, help="TLS listener port (default 8883)")
+    prov.add_argument("--tls-bind", help="address the TLS listener binds (default 0.0.0.0)")
     prov.add_argument(
         "--allow-plaintext-listener",
         action="store_true",

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from broker.intake import intake_acl_lines, intake_password_lines
 from broker.registry import Device, Registry
+from broker.tls import TlsFiles
 from shared import topics
 from shared.protocol import MAX_PAYLOAD_BYTES
 
@@ -115,6 +116,11 @@ class BrokerFiles:
         return self.folder / "mosquitto.log"
 
     @property
+    def tls(self) -> TlsFiles:
+        """The store CA and the broker's certificate (``calmdesk provision --tls``)."""
+        return TlsFiles(self.folder / "tls")
+
+    @property
     def operator_dir(self) -> Path:
         """``conf.d``: the operator's ``*.conf`` files, included, never written by us."""
         return self.folder / "conf.d"
@@ -169,7 +175,7 @@ max_queued_messages {MAX_QUEUED_MESSAGES}
 max_queued_bytes {MAX_QUEUED_BYTES}
 max_inflight_messages 100
 persistent_client_expiration 14d
-
+{_tls_listener(files, registry)}
 # save after every change: a killed broker must not lose a queued alert
 persistence true
 persistence_location {files.persistence.resolve()}/
@@ -188,6 +194,21 @@ include_dir {files.operator_dir.resolve()}
 """
     files.config.write_text(stamp_generated(config), encoding="utf-8")
     _hand_to_broker_user(files)
+
+
+def _tls_listener(files: BrokerFiles, registry: Registry) -> str:
+    """The store LAN's listener when TLS is provisioned: devices connect there."""
+    if registry.tls_port is None:
+        return ""
+    tls = files.tls
+    return f"""
+# the store LAN: TLS with the store's own CA (`calmdesk provision --tls`)
+listener {registry.tls_port} {registry.tls_bind}
+use_username_as_clientid true
+certfile {tls.server_cert.resolve()}
+keyfile {tls.server_key.resolve()}
+tls_version tlsv1.2
+"""
 
 
 def read_password_hashes(files: BrokerFiles) -> dict[str, str]:
@@ -232,6 +253,10 @@ def _hand_to_broker_user(files: BrokerFiles) -> None:
         os.chown(path, user.pw_uid, user.pw_gid)
     if files.operator_dir.exists():
         os.chown(files.operator_dir, user.pw_uid, user.pw_gid)
+    tls = files.tls
+    for path in (tls.folder, tls.server_cert, tls.server_key):  # never the CA key
+        if path.exists():
+            os.chown(path, user.pw_uid, user.pw_gid)
     for entry in files.persistence.iterdir():
         os.chown(entry, user.pw_uid, user.pw_gid)
     if files.log.exists():
