@@ -295,8 +295,8 @@ class MosquittoProcess:
             raise BrokerError(
                 "mosquitto is not installed; run `make setup` (or `apt-get install mosquitto`)"
             )
-        if self.files.log.exists():
-            self.files.log.unlink()
+        if self.files.log.exists():  # keep the previous run's log: it says why it died
+            self.files.log.replace(self.files.log.with_name(self.files.log.name + ".1"))
         self.files.log.touch()
         _hand_to_broker_user(self.files)
         with self.files.log.open("ab") as early_errors:  # config errors come before its log

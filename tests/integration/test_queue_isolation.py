@@ -13,6 +13,7 @@ fill (measured: 2,000 messages 20 s, 4,000 messages 52 s; see docs/RELIABILITY.m
 
 from __future__ import annotations
 
+import re
 import subprocess
 import threading
 import uuid
@@ -103,15 +104,14 @@ def test_a_flood_from_one_kiosk_does_not_push_out_another_kiosks_alerts(
     raise_alert()  # after the whole flood
     eventually(lambda: courier.outbox.count() == 0, timeout=30)  # kiosk-1 was told "delivered"
     broker_log = store.broker.files.log.read_text(errors="replace")
-    assert "being dropped for client hub.kiosk-2" in broker_log  # the flood hit its own limit
+    dropping = set(re.findall(r"being dropped for client (\S+)\.$", broker_log, re.MULTILINE))
+    assert dropping == {"hub.kiosk-2"}  # the flood hit the flooder's own queue, and only that
 
     services = StoreServices(store.settings, with_broker=False)
     services.start()
     try:
         database = store.settings.resolved_database_url()
         eventually(lambda: recorded_counts(database, alerts)[0] == len(alerts), timeout=60)
-        assert "for client hub.kiosk-1" not in broker_log
-        assert "for client hub\n" not in broker_log
     finally:
         services.stop()
         link.stop()
