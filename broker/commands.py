@@ -14,23 +14,50 @@ from collections.abc import Callable
 from pathlib import Path
 
 from broker.caution_command import add_caution_parser
-from broker.mosquitto import BrokerError, MosquittoProcess, free_port, reload_broker
-from broker.provision import broker_files, provision, provision_demo
+from broker.intake import device_kind, publishing_devices
+from broker.listeners import check_listeners
+from broker.mosquitto import (
+    BrokerError,
+    MosquittoProcess,
+    free_port,
+    raise_fd_limit,
+    reload_broker,
+)
+from broker.provision import broker_files, enable_tls, provision, provision_demo
 from broker.registry import Device, Registry
+from broker.supervisor import BrokerSupervisor, dead_parts
+from shared.protocol import DeviceKind
 from shared.settings import ConfigError, DeviceConfig, HubSettings, device_file
 
 log = logging.getLogger(__name__)
 
 
 def _settings(args: argparse.Namespace) -> HubSettings:
-    overrides = {"data_dir": args.data_dir}
+    overrides: dict[str, object] = {"data_dir": args.data_dir}
     if getattr(args, "database_url", None):
         overrides["database_url"] = args.database_url
-    return HubSettings(**overrides)
+    if getattr(args, "allow_plaintext_listener", False):
+        overrides["allow_plaintext_listener"] = True
+    return HubSettings(**overrides)  # type: ignore[arg-type]
 
 
 def run_provision(args: argparse.Namespace) -> int:
+    try:
+        return _provision(args)
+    except BrokerError as error:
+        print(f"calmdesk provision: {error}", file=sys.stderr)
+        return 2
+
+
+def _provision(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    exposed = check_listeners(
+        broker_files(settings), allow_plaintext=settings.allow_plaintext_listener
+    )
+    for listener in exposed:
+        print(f"warning: plaintext listener allowed off loopback: port {listener.port}")
+    if args.tls:
+        return _provision_tls(args, settings)
     if args.demo:
         done = provision_demo(settings, port=args.port or 1883)
         if not done:
@@ -72,19 +99,47 @@ def run_provision(args: argparse.Namespace) -> int:
     return 0
 
 
+def _provision_tls(args: argparse.Namespace, settings: HubSettings) -> int:
+    registry = Registry.load(settings.registry_path)
+    hosts = args.tls_host or registry.tls_hosts
+    if not hosts:
+        print("--tls needs --tls-host NAME (the hub machine's name or address on the store LAN)",
+              file=sys.stderr)
+        return 2
+    rewritten = enable_tls(
+        settings,
+        registry,
+        hosts=hosts,
+        port=args.tls_port or registry.tls_port or 8883,
+        bind=args.tls_bind or registry.tls_bind,
+    )
+    tls = broker_files(settings).tls
+    print(f"store CA {tls.ca_cert} (its key {tls.ca_key} never leaves this machine)")
+    print(f"broker certificate for {', '.join(hosts)}: {tls.server_cert}")
+    print(f"TLS listener on {registry.tls_bind}:{registry.tls_port}")
+    for path in rewritten:
+        print(f"updated {path} (same password; now the CA and the TLS address): copy it again")
+    if reload_broker(broker_files(settings)):
+        print("restart the hub to open the TLS listener (a reload does not add listeners)")
+    return 0
+
+
 class StoreServices:
-    """Mosquitto plus the hub, started and stopped together."""
+    """Mosquitto plus the hub, started and stopped together; the broker is supervised."""
 
     def __init__(self, settings: HubSettings, *, with_broker: bool = True) -> None:
         from broker.hub import Hub  # SQLAlchemy is only needed here
 
+        self.settings = settings
         self.registry = Registry.load(settings.registry_path)
+        self._registry_mtime = settings.registry_path.stat().st_mtime
         hub_config = DeviceConfig.load(device_file(settings, self.registry.hub.id))
         self.broker = (
             MosquittoProcess(broker_files(settings), "127.0.0.1", self.registry.broker_port)
             if with_broker
             else None
         )
+        self.supervisor = BrokerSupervisor(self.broker) if self.broker is not None else None
         from shared.alerts.policy import load_store_policy
 
         self.hub = Hub(
@@ -93,39 +148,88 @@ class StoreServices:
             policy=load_store_policy(self.registry.store, settings.data_dir / "policies"),
             counters={d.id: d.counter or d.display_name for d in self.registry.by_role("kiosk")},
             registry_path=settings.registry_path,
+            intake=self._intake_devices(),
         )
         self.database_url = settings.resolved_database_url()
 
+    def _intake_devices(self) -> list[tuple[str, DeviceKind]]:
+        return [(d.id, device_kind(d)) for d in publishing_devices(self.registry)]
+
     def start(self) -> None:
         if self.broker is not None:
+            check_listeners(
+                self.broker.files, allow_plaintext=self.settings.allow_plaintext_listener
+            )
+            limit = raise_fd_limit()
+            log.info("open-file limit for the hub and its broker: %d", limit)
             self.broker.start()
         self.hub.start()
+        if self.supervisor is not None:
+            self.supervisor.start()
 
     def stop(self) -> None:
+        if self.supervisor is not None:
+            self.supervisor.stop()
         self.hub.stop()
         if self.broker is not None:
             self.broker.stop()
 
+    def problems(self) -> list[str]:
+        """What has died and will not heal by itself (the watchdog's view); [] when healthy."""
+        found = [f"hub thread {name} died" for name in dead_parts(self.hub.threads())]
+        if self.supervisor is not None:
+            if self.supervisor.problem:
+                found.append(self.supervisor.problem)
+            elif not self.supervisor.alive:
+                found.append("the broker supervisor thread died")
+        return found
 
-def _wait_for_signal(on_hangup: Callable[[], object] | None = None) -> None:
+    def follow_registry(self) -> None:
+        """A device provisioned while running gets its intake session at once."""
+        try:
+            mtime = self.settings.registry_path.stat().st_mtime
+            if mtime == self._registry_mtime:
+                return
+            self._registry_mtime = mtime
+            self.registry = Registry.load(self.settings.registry_path)
+        except (OSError, ConfigError) as error:
+            log.warning("could not reread the registry: %s", error)
+            return
+        if self.hub.intake is not None:
+            self.hub.intake.sync(self._intake_devices())
+
+
+def supervise(services: StoreServices, stop: threading.Event, poll_s: float = 0.5) -> int:
+    """Run until ``stop`` is set (0) or a part of the hub died for good (1: systemd restarts
+    the whole service, broker included)."""
+    while not stop.wait(poll_s):
+        problems = services.problems()
+        if problems:
+            log.critical("stopping the hub so it is restarted: %s", "; ".join(problems))
+            return 1
+        services.follow_registry()
+    return 0
+
+
+def _stop_on_signal(on_hangup: Callable[[], object] | None = None) -> threading.Event:
     stop = threading.Event()
     if on_hangup is not None:  # `kill -HUP`: re-read the registry now (it is also polled)
         signal.signal(signal.SIGHUP, lambda *_: on_hangup())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    while not stop.wait(0.5):
-        pass
+    return stop
 
 
 def run_hub(args: argparse.Namespace) -> int:
     settings = _settings(args)
     services = StoreServices(settings, with_broker=not args.no_broker)
+    stop = _stop_on_signal(on_hangup=services.hub.reload_roster)
     services.start()
     print(f"hub running for store {services.registry.store}; database {services.database_url}")
     print("Ctrl-C to stop")
-    _wait_for_signal(on_hangup=services.hub.reload_roster)
+    code = supervise(services, stop)
     services.stop()
-    return 0
+    return code
 
 
 def _app_command(name: str, device: str, data_dir: Path) -> list[str]:
@@ -186,7 +290,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
     watcher = start_watching(settings.data_dir, "console", threading.Event())
     try:
-        _wait_for_signal()
+        supervise(services, _stop_on_signal())
     finally:
         watcher.link.stop()
         for app in apps:
@@ -262,6 +366,24 @@ def add_parsers(sub: argparse._SubParsersAction, data_dir: argparse.ArgumentPars
     prov.add_argument("--name", help="display name (the pager holder, or the counter)")
     prov.add_argument("--counter", help="counter name shown to responders (kiosks)")
     prov.add_argument("--port", type=int, help="broker port (default 1883)")
+    prov.add_argument(
+        "--tls",
+        action="store_true",
+        help="make a store CA and a broker certificate, add a TLS listener for the LAN, and "
+        "put the CA and the TLS address into every device file (passwords unchanged)",
+    )
+    prov.add_argument(
+        "--tls-host",
+        action="append",
+        help="name or address devices use to reach the hub machine (repeatable)",
+    )
+    prov.add_argument("--tls-port", type=int, help="TLS listener port (default 8883)")
+    prov.add_argument("--tls-bind", help="address the TLS listener binds (default 0.0.0.0)")
+    prov.add_argument(
+        "--allow-plaintext-listener",
+        action="store_true",
+        help="accept a broker listener without TLS on a non-loopback address (trusted LAN only)",
+    )
     prov.set_defaults(func=run_provision)
 
     hub = sub.add_parser(
@@ -272,6 +394,11 @@ def add_parsers(sub: argparse._SubParsersAction, data_dir: argparse.ArgumentPars
     )
     hub.add_argument("--database-url", help="SQLAlchemy URL (default: SQLite in the data dir)")
     hub.add_argument("--no-broker", action="store_true", help="use a broker started elsewhere")
+    hub.add_argument(
+        "--allow-plaintext-listener",
+        action="store_true",
+        help="accept a broker listener without TLS on a non-loopback address (trusted LAN only)",
+    )
     hub.set_defaults(func=run_hub)
 
     demo = sub.add_parser(

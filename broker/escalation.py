@@ -62,6 +62,11 @@ class HubEscalation:
     def start(self) -> None:
         self._thread.start()
 
+    @property
+    def thread(self) -> threading.Thread | None:
+        """The ticker thread once started (the hub's watchdog checks it is alive)."""
+        return self._thread if self._thread.ident else None
+
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()

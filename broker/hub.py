@@ -17,7 +17,7 @@ import logging
 import queue
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from broker.escalation import HubEscalation
+from broker.intake import Intake
 from broker.recorder import Recorded, Recorder
 from broker.registry import Registry
 from shared import topics
@@ -36,6 +37,7 @@ from shared.db.models import AlertRow
 from shared.mqtt_link import LinkEvent, LinkState, MqttLink, Received
 from shared.protocol import (
     AlertState,
+    DeviceKind,
     IncidentRecorded,
     IncidentReport,
     Message,
@@ -70,9 +72,12 @@ class Hub:
         policy: Policy | None = None,
         counters: dict[str, str] | None = None,
         registry_path: Path | None = None,
+        intake: Sequence[tuple[str, DeviceKind]] | None = None,
     ) -> None:
         """``registry_path``: the store's registry, the source of the roster. Without it (some
-        tests) the hub judges claims at face value, like a device that has no roster yet."""
+        tests) the hub judges claims at face value, like a device that has no roster yet.
+        ``intake``: (device, kind) pairs read through a session each (broker/intake.py);
+        None reads the whole store through the hub's one session."""
         if config.role != "hub":
             raise ValueError(f"{config.device} is a {config.role}, not a hub")
         self.config = config
@@ -112,12 +117,15 @@ class Hub:
                 topics.all_pager_acks(store),
                 topics.all_status(store),
                 topics.all_hub_escalations(store),
-            ],
+            ]
+            if intake is None
+            else [topics.all_hub_escalations(store), self._status_topic],
             on_received=self._inbox.put,
             on_link_event=self._on_link_event,
             manual_ack=True,
             will=(self._status_topic, encode(self._presence(online=False, clean=False))),
         )
+        self.intake = Intake(config, self._inbox.put, intake) if intake is not None else None
         self._worker = threading.Thread(target=self._work, name="hub-recorder", daemon=True)
         self._watcher = threading.Thread(target=self._watch, name="hub-registry", daemon=True)
 
@@ -130,12 +138,16 @@ class Hub:
         self.link.start()
         if self._registry_path is not None:
             self._watcher.start()
+        if self.intake is not None:
+            self.intake.start()
 
     def stop(self) -> None:
         self.escalation.stop()
         self._stopping.set()
         self._inbox.put(None)
         self._worker.join(10)
+        if self.intake is not None:
+            self.intake.stop()
         final = (self._status_topic, encode(self._presence(online=False, clean=True)))
         self.link.stop(final_message=final)
         self.engine.dispose()
@@ -267,7 +279,17 @@ class Hub:
             if received is None:
                 return
             if self._handle(received):
-                self.link.ack(received)
+                link = self.intake.link_for(received.topic) if self.intake else None
+                (link or self.link).ack(received)
+
+    def threads(self) -> dict[str, threading.Thread | None]:
+        """The hub's threads, for the watchdog (broker/supervisor.py)."""
+        links = [self.link, *(self.intake.links() if self.intake else [])]
+        return {
+            "recorder": self._worker if self._worker.ident else None,
+            "escalation": self.escalation.thread,
+            **{f"mqtt {link.device_id}": link.network_thread for link in links},
+        }
 
     def _handle(self, received: Received) -> bool:
         """Judge and record one message. False only when stopping before it was written."""

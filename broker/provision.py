@@ -12,12 +12,14 @@ from pathlib import Path
 
 from broker.mosquitto import (
     BrokerFiles,
+    ensure_not_hand_edited,
     hash_password,
     new_password,
     read_password_hashes,
     write_broker_files,
 )
 from broker.registry import Device, Registry
+from broker.tls import ensure_store_ca, issue_server_certificate
 from shared.settings import DeviceConfig, HubSettings, device_file
 
 DEMO_STORE = "demo"
@@ -51,6 +53,7 @@ def provision(
 ) -> list[Provisioned]:
     """Give each device a new password and file; regenerate the broker's files."""
     files = broker_files(settings)
+    ensure_not_hand_edited(files)  # before anything is written: refuse whole, not half
     hashes = read_password_hashes(files)
     done = []
     for device in devices:
@@ -64,9 +67,8 @@ def provision(
             display_name=device.display_name,
             counter=device.counter,
             password=password,
-            broker_host=registry.broker_host,
-            broker_port=registry.broker_port,
             emergency_number=registry.emergency_number,
+            **_connection(registry, files, device),
         )
         path = device_file(settings, device.id)
         config.save(path)
@@ -74,6 +76,41 @@ def provision(
     registry.save(settings.registry_path)
     write_broker_files(files, registry, hashes)
     return done
+
+
+def _connection(registry: Registry, files: BrokerFiles, device: Device) -> dict[str, object]:
+    """Where a device connects: the hub over loopback; the others over TLS once provisioned."""
+    if registry.tls_port is None or device.role == "hub":
+        return {"broker_host": registry.broker_host, "broker_port": registry.broker_port}
+    return {
+        "broker_host": registry.tls_hosts[0],
+        "broker_port": registry.tls_port,
+        "tls_ca_pem": files.tls.ca_pem(),
+    }
+
+
+def enable_tls(
+    settings: HubSettings, registry: Registry, *, hosts: list[str], port: int, bind: str
+) -> list[Path]:
+    """Make the store CA (once) and a server certificate for ``hosts``, add the TLS listener,
+    and move every device but the hub onto it: their files get the CA and the new address and
+    keep their passwords. Returns the device files rewritten."""
+    files = broker_files(settings)
+    ensure_not_hand_edited(files)
+    ensure_store_ca(files.tls, registry.store)
+    issue_server_certificate(files.tls, hosts)
+    registry.tls_port, registry.tls_bind, registry.tls_hosts = port, bind, list(hosts)
+    rewritten = []
+    for device in registry.devices:
+        path = device_file(settings, device.id)
+        if not path.exists():
+            continue
+        config = DeviceConfig.load(path)
+        config.model_copy(update=_connection(registry, files, device)).save(path)
+        rewritten.append(path)
+    registry.save(settings.registry_path)
+    write_broker_files(files, registry, read_password_hashes(files))
+    return rewritten
 
 
 def provision_demo(settings: HubSettings, port: int = 1883) -> list[Provisioned]:

@@ -28,6 +28,10 @@ class Registry(BaseModel):
     broker_host: str = "127.0.0.1"
     broker_port: int = Field(default=1883, ge=1, le=65535)
     devices: list[Device] = Field(default_factory=list)
+    # `calmdesk provision --tls`: devices connect over TLS on this port, to one of these names
+    tls_port: int | None = Field(default=None, ge=1, le=65535)
+    tls_bind: str = "0.0.0.0"  # noqa: S104 (the store LAN's listener, TLS only)
+    tls_hosts: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Registry:

@@ -12,6 +12,7 @@ import logging
 import sys
 from pathlib import Path
 
+from shared.private_files import private_umask
 from shared.settings import ConfigError
 
 _APP_COMMANDS = {
@@ -75,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    private_umask()  # databases, WAL files and outboxes: owner only (shared/private_files.py)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

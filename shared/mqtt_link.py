@@ -56,6 +56,7 @@ class BrokerAddress:
     port: int = 1883
     tls_ca_file: Path | None = None
     tls_insecure: bool = False  # tests only: skip hostname verification
+    tls_ca_pem: str | None = None  # the store CA itself, as the device file carries it
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +149,12 @@ class MqttLink:
         client.username_pw_set(device_id, password)
         client.reconnect_delay_set(min_delay=1, max_delay=10)
         client.max_inflight_messages_set(100)
-        if address.tls_ca_file is not None:
+        if address.tls_ca_pem is not None:
+            context = ssl.create_default_context(cadata=address.tls_ca_pem)
+            context.minimum_version = ssl.TLSVersion.TLSv1_2
+            client.tls_set_context(context)
+            client.tls_insecure_set(address.tls_insecure)
+        elif address.tls_ca_file is not None:
             client.tls_set(ca_certs=str(address.tls_ca_file), tls_version=ssl.PROTOCOL_TLS_CLIENT)
             client.tls_insecure_set(address.tls_insecure)
         if will is not None:
@@ -184,6 +190,12 @@ class MqttLink:
             properties=props,
         )
         self._client.loop_start()
+
+    @property
+    def network_thread(self) -> threading.Thread | None:
+        """paho's network loop thread while started (a watchdog checks it is alive)."""
+        thread = getattr(self._client, "_thread", None)
+        return thread if isinstance(thread, threading.Thread) else None
 
     def wait_connected(self, timeout: float) -> bool:
         return self._connected.wait(timeout)

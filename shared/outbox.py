@@ -26,6 +26,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
+from shared.private_files import create_private
+
 log = logging.getLogger(__name__)
 
 EntryState = Literal["pending", "awaiting", "dead"]
@@ -68,7 +70,7 @@ class Outbox:
     """Thread-safe: the app thread adds entries, the network thread confirms them."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        create_private(path)  # queued alerts and incident notes; -wal/-shm inherit the mode
         self.path = path
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)

@@ -33,6 +33,7 @@ class HubSettings(BaseSettings):
     database_url: str | None = None
     broker_host: str = "127.0.0.1"
     broker_port: int = 1883
+    allow_plaintext_listener: bool = False  # a broker listener off loopback without TLS
 
     def resolved_database_url(self) -> str:
         if self.database_url:
@@ -63,6 +64,7 @@ class DeviceConfig(BaseModel):
     broker_port: int = Field(default=1883, ge=1, le=65535)
     tls_ca_file: Path | None = None
     emergency_number: str = Field(default="", max_length=40)
+    tls_ca_pem: str | None = None  # the store CA (`calmdesk provision --tls`)
 
     @property
     def kind(self) -> Literal["kiosk", "pager", "hub"]:
@@ -74,7 +76,9 @@ class DeviceConfig(BaseModel):
 
     @property
     def address(self) -> BrokerAddress:
-        return BrokerAddress(self.broker_host, self.broker_port, self.tls_ca_file)
+        return BrokerAddress(
+            self.broker_host, self.broker_port, self.tls_ca_file, tls_ca_pem=self.tls_ca_pem
+        )
 
     def outbox_path(self, data_dir: Path) -> Path:
         return data_dir / "outbox" / f"{self.device}.db"

@@ -141,6 +141,12 @@ def everything(store: str) -> str:
     return f"{ROOT}/{store}/#"
 
 
+def device_subtree(store: str, kind: DeviceKind, device: str) -> str:
+    """Everything one device publishes (the hub's per-device intake session reads this)."""
+    _check(store, device)
+    return f"{ROOT}/{store}/{kind}/{device}/#"
+
+
 _CHANNELS: dict[tuple[str, str], Channel] = {
     ("kiosk", "alert"): "alert",
     ("kiosk", "incident"): "incident",
