@@ -14,8 +14,8 @@ from pathlib import Path
 
 from broker.caution_command import add_caution_parser
 from broker.mosquitto import BrokerError, MosquittoProcess, free_port, reload_broker
-from broker.provision import broker_files, provision, provision_demo
-from broker.registry import Device, Registry
+from broker.provision import ProvisionError, broker_files, provision, provision_demo
+from broker.registry import Device, Registry, check_emergency_number
 from shared.settings import ConfigError, DeviceConfig, HubSettings, device_file
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,12 @@ def run_provision(args: argparse.Namespace) -> int:
         else:
             print("no registry yet: give --store ID for a new store", file=sys.stderr)
             return 2
+        if args.emergency_number is not None:
+            try:
+                registry.emergency_number = check_emergency_number(args.emergency_number)
+            except ValueError as error:
+                print(f"calmdesk provision: {error}", file=sys.stderr)
+                return 2
         existing = registry.device(args.device)
         role = args.role or (existing.role if existing else None)
         if role is None:
@@ -56,7 +62,11 @@ def run_provision(args: argparse.Namespace) -> int:
             display_name=args.name or (existing.display_name if existing else ""),
             counter=args.counter or (existing.counter if existing else ""),
         )
-        done = provision(settings, registry, [device])
+        try:
+            done = provision(settings, registry, [device])
+        except ProvisionError as error:
+            print(f"calmdesk provision: {error}", file=sys.stderr)
+            return 2
     for item in done:
         print(f"{item.device.id:10} {item.device.role:9} password {item.password}  -> {item.file}")
     if done:
@@ -227,6 +237,13 @@ def add_parsers(sub: argparse._SubParsersAction, data_dir: argparse.ArgumentPars
     prov.add_argument("--name", help="display name (the pager holder, or the counter)")
     prov.add_argument("--counter", help="counter name shown to responders (kiosks)")
     prov.add_argument("--port", type=int, help="broker port (default 1883)")
+    prov.add_argument(
+        "--emergency-number",
+        metavar="NUMBER",
+        help="the store's emergency number (police, fire, ambulance), shown large on the kiosk "
+        "wherever a step says to phone; required before the first kiosk (--demo uses 112). "
+        "Changing it: re-provision each kiosk so its device file carries the new number",
+    )
     prov.set_defaults(func=run_provision)
 
     hub = sub.add_parser(
