@@ -33,7 +33,7 @@ def test_screenshot_command_renders_every_screen_language_and_orientation() -> N
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=280,
+        timeout=600,  # six languages × every state × two orientations, on a loaded machine
         env={**os.environ, "KIVY_NO_CONSOLELOG": "1"},
     )
     misfits = [line for line in result.stderr.splitlines() if "does not fit" in line]
