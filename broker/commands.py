@@ -23,8 +23,8 @@ from broker.mosquitto import (
     raise_fd_limit,
     reload_broker,
 )
-from broker.provision import broker_files, enable_tls, provision, provision_demo
-from broker.registry import Device, Registry
+from broker.provision import ProvisionError, broker_files, enable_tls, provision, provision_demo
+from broker.registry import Device, Registry, check_emergency_number
 from broker.supervisor import BrokerSupervisor, dead_parts
 from shared.protocol import DeviceKind
 from shared.settings import ConfigError, DeviceConfig, HubSettings, device_file
@@ -74,6 +74,12 @@ def _provision(args: argparse.Namespace) -> int:
         else:
             print("no registry yet: give --store ID for a new store", file=sys.stderr)
             return 2
+        if args.emergency_number is not None:
+            try:
+                registry.emergency_number = check_emergency_number(args.emergency_number)
+            except ValueError as error:
+                print(f"calmdesk provision: {error}", file=sys.stderr)
+                return 2
         existing = registry.device(args.device)
         role = args.role or (existing.role if existing else None)
         if role is None:
@@ -85,7 +91,11 @@ def _provision(args: argparse.Namespace) -> int:
             display_name=args.name or (existing.display_name if existing else ""),
             counter=args.counter or (existing.counter if existing else ""),
         )
-        done = provision(settings, registry, [device])
+        try:
+            done = provision(settings, registry, [device])
+        except ProvisionError as error:
+            print(f"calmdesk provision: {error}", file=sys.stderr)
+            return 2
     for item in done:
         print(f"{item.device.id:10} {item.device.role:9} password {item.password}  -> {item.file}")
     if done:
@@ -383,6 +393,13 @@ def add_parsers(sub: argparse._SubParsersAction, data_dir: argparse.ArgumentPars
         "--allow-plaintext-listener",
         action="store_true",
         help="accept a broker listener without TLS on a non-loopback address (trusted LAN only)",
+    )
+    prov.add_argument(
+        "--emergency-number",
+        metavar="NUMBER",
+        help="the store's emergency number (police, fire, ambulance), shown large on the kiosk "
+        "wherever a step says to phone; required before the first kiosk (--demo uses 112). "
+        "Changing it: re-provision each kiosk so its device file carries the new number",
     )
     prov.set_defaults(func=run_provision)
 

@@ -35,6 +35,25 @@ DEMO_DEVICES = (
 )
 
 
+DEMO_EMERGENCY_NUMBER = "112"
+
+
+class ProvisionError(ValueError):
+    """Provisioning refused before anything was written; the message says how to fix it."""
+
+
+def require_emergency_number(registry: Registry, devices: list[Device]) -> None:
+    """A kiosk tells staff to phone the emergency number: refuse one while the store has none."""
+    kiosks = [d.id for d in devices if d.role == "kiosk"]
+    if kiosks and not registry.emergency_number:
+        raise ProvisionError(
+            f"{kiosks[0]}: store {registry.store} has no emergency number, and a kiosk shows it "
+            "whenever a step says to phone for help; give the local number for police, fire "
+            f"and ambulance once, e.g. `calmdesk provision --device {kiosks[0]} --role kiosk "
+            "--emergency-number 911` (112 in the EU, 000 in Australia)"
+        )
+
+
 @dataclass(frozen=True)
 class Provisioned:
     device: Device
@@ -51,7 +70,11 @@ def provision(
     registry: Registry,
     devices: list[Device],
 ) -> list[Provisioned]:
-    """Give each device a new password and file; regenerate the broker's files."""
+    """Give each device a new password and file; regenerate the broker's files.
+
+    Raises ProvisionError (nothing written) for a kiosk while the store has no emergency number.
+    """
+    require_emergency_number(registry, devices)
     files = broker_files(settings)
     ensure_not_hand_edited(files)  # before anything is written: refuse whole, not half
     hashes = read_password_hashes(files)
@@ -125,11 +148,14 @@ def provision_demo(settings: HubSettings, port: int = 1883) -> list[Provisioned]
         if registry.broker_port != port:
             registry.broker_port = port
             missing = list(DEMO_DEVICES)  # every device file names the port
+        if not registry.emergency_number:  # a demo store from before the number was required
+            registry.emergency_number = DEMO_EMERGENCY_NUMBER
+            missing = list(DEMO_DEVICES)  # every device file carries the number
         return provision(settings, registry, missing) if missing else []
     registry = Registry(
         store=DEMO_STORE,
         store_name="Demo store",
-        emergency_number="112",
+        emergency_number=DEMO_EMERGENCY_NUMBER,
         broker_port=port,
     )
     return provision(settings, registry, list(DEMO_DEVICES))

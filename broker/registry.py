@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from shared.protocol import DeviceKind, DeviceRole, Identifier, Roster, RosterEntry
 from shared.settings import ConfigError, load_json_model
+
+_PHONE_NUMBER = re.compile(r"^\+?[0-9][0-9 ()-]{0,18}[0-9]$")
+
+
+def check_emergency_number(number: str) -> str:
+    """The store's emergency number, stripped, or ValueError (digits, spaces, + - ( ) only).
+
+    "" is allowed in the registry (a store with no kiosk yet); ``provision`` refuses a kiosk
+    until the number is set.
+    """
+    number = number.strip()
+    if number and not _PHONE_NUMBER.match(number):
+        raise ValueError(
+            f"emergency number {number!r} is not a phone number: use digits, spaces, "
+            "+ - ( ) only, e.g. 911, 112 or 000"
+        )
+    return number
 
 
 class Device(BaseModel):
@@ -24,7 +43,10 @@ class Registry(BaseModel):
 
     store: Identifier
     store_name: str = ""
-    emergency_number: str = Field(default="", max_length=40)
+    emergency_number: Annotated[str, AfterValidator(check_emergency_number)] = Field(
+        default="", max_length=40
+    )
+    """What staff phone in an emergency (police, fire, ambulance); required for kiosks."""
     broker_host: str = "127.0.0.1"
     broker_port: int = Field(default=1883, ge=1, le=65535)
     devices: list[Device] = Field(default_factory=list)

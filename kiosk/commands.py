@@ -12,6 +12,8 @@ import os
 import sys
 from pathlib import Path
 
+from shared.languages import LANGUAGES
+
 log = logging.getLogger(__name__)
 LANDSCAPE = (1280, 800)
 PORTRAIT = (800, 1280)
@@ -31,7 +33,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         default=Path("var"),
         help="folder with devices/<id>.json and the outbox (default: var)",
     )
-    parser.add_argument("--lang", choices=("en", "ja", "ko", "lv", "fi"), help="start language")
+    parser.add_argument("--lang", choices=LANGUAGES, help="start language")
     parser.add_argument("--portrait", action="store_true", help="800x1280 instead of 1280x800")
     parser.add_argument("--fullscreen", action="store_true", help="kiosk mode: full screen")
     parser.add_argument("--drill", action="store_true", help="mark every alert as a DRILL")

@@ -119,6 +119,17 @@ def stage(name: str, vm: KioskViewModel, sender: RecordingSender, clock: FakeClo
         _steps(vm, clock, "rude", 2)  # on_trigger: "Call a manager if: …" under the step
     elif name == "steps_threat":
         _steps(vm, clock, "threatening", 3)
+    elif name == "triage_weapon":  # a yes to the weapon question opens the robbery steps
+        vm.start_triage()
+        vm.answer(True)
+    elif name == "steps_contact":  # physical contact: Security, and the number on step one
+        vm.start_triage()
+        vm.answer(False)
+        vm.answer(True)
+    elif name == "steps_calls":  # "call the police": the store's number, large
+        _steps(vm, clock, "robbery", 3)
+    elif name == "basics":  # the general flow card, opened from the home screen
+        vm.show_basics()
     elif name == "alert_not_delivered":
         _steps(vm, clock)
         vm.on_link(LinkEvent(LinkState.OFFLINE))
@@ -171,6 +182,13 @@ def stage(name: str, vm: KioskViewModel, sender: RecordingSender, clock: FakeClo
         vm.calmed()
         vm.wrapup.outcome = "resolved_on_spot"
         vm.save_wrapup()
+    elif name == "selfcare_aftercare":  # after a security alert: aftercare lines first
+        _steps(vm, clock, "threatening", 1)
+        vm.tap_escalate("security")
+        deliver_all(vm, sender)
+        vm.resolved_here()
+        vm.wrapup.outcome = "security_removed"
+        vm.save_wrapup()
     elif name == "exit":
         vm.request_exit()
         vm.pin_key("1")
@@ -186,6 +204,10 @@ SCREEN_STATES: tuple[str, ...] = (
     "steps_over_limit",
     "steps_trigger",
     "steps_threat",
+    "triage_weapon",
+    "steps_contact",
+    "steps_calls",
+    "basics",
     "alert_not_delivered",
     "alert_manager_undo",
     "alert_on_the_way",
@@ -194,6 +216,7 @@ SCREEN_STATES: tuple[str, ...] = (
     "wrapup_details",
     "wrapup_bottom",
     "selfcare",
+    "selfcare_aftercare",
     "exit",
 )
 

@@ -8,10 +8,11 @@ because it holds the broker password and is written by the hub.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from shared.languages import DEFAULT_LANGUAGE, check_language
 from shared.settings import load_json_model
 
 DEFAULT_EXIT_PIN = "2580"
@@ -26,7 +27,8 @@ class KioskSettings(BaseModel):
     """Text of the disguised silent-Security control; None = the i18n default."""
     limit_minutes: int | None = Field(default=None, ge=1, le=120)
     undo_seconds: float = Field(default=5.0, ge=0.0, le=30.0)
-    lang: Literal["en", "ja", "ko", "lv", "fi"] = "en"
+    lang: Annotated[str, AfterValidator(check_language)] = DEFAULT_LANGUAGE
+    """One of shared.languages.LANGUAGES."""
     drill: bool = False
     fullscreen: bool = False
     portrait: bool = False

@@ -23,6 +23,7 @@ from kivy.properties import (
     StringProperty,
 )
 
+from kiosk.domain.aftercare import selfcare_lines
 from kiosk.domain.escalation import EscalationController, KioskIdentity, Sender
 from kiosk.domain.flow import SCREENS, Flow
 from kiosk.domain.journal import AlertJournal, StoredEntries
@@ -84,6 +85,8 @@ class KioskViewModel(WrapUpAndExitActions, AlertJournalActions, EventDispatcher)
     suggestion_role = StringProperty("")
     trigger_text = StringProperty("")
     """On-trigger situations: "Call a manager if: …", shown quietly under the step."""
+    step_number = StringProperty("")
+    """The store's emergency number while the current step says to phone it, else ""."""
     can_next = BooleanProperty(False)
     # Alert panel
     alert_active = BooleanProperty(False)
@@ -98,12 +101,19 @@ class KioskViewModel(WrapUpAndExitActions, AlertJournalActions, EventDispatcher)
     alert_summary = StringProperty("")
     advice_title = StringProperty("")
     advice_lines = ListProperty()
+    advice_number = StringProperty("")
+    """The emergency number when the waiting card says to phone it (shown large), else ""."""
+    # Reference card screen (the basic flow, opened from the home screen)
+    card_title = StringProperty("")
+    card_lines = ListProperty()
     undo_left = NumericProperty(0)
     # Wrap-up, self-care, exit
     wrapup = ObjectProperty(None, rebind=True)
     wrapup_error = StringProperty("")
     selfcare_title = StringProperty("")
     selfcare_lines = ListProperty()
+    aftercare = BooleanProperty(False)
+    """The incident was serious (security, contact, weapon, injury): self-care adds aftercare."""
     pin_entered = StringProperty("")
     pin_error = BooleanProperty(False)
 
@@ -140,6 +150,7 @@ class KioskViewModel(WrapUpAndExitActions, AlertJournalActions, EventDispatcher)
             [q.id for q in load_triage("en")],
             route=route_triage,
             limit_minutes=self.settings.limit_minutes,
+            triage_opens={q.id: q.opens for q in load_triage("en") if q.opens},
         )
         self.wrapup = WrapUpViewModel()
         self._form: WrapUp | None = None
@@ -216,6 +227,10 @@ class KioskViewModel(WrapUpAndExitActions, AlertJournalActions, EventDispatcher)
 
     def set_lang(self, lang: str) -> None:
         self.lang = lang
+
+    def show_basics(self) -> None:
+        """The basic flow card (general_flow), read in a quiet moment from the home screen."""
+        self._go("card")
 
     def start_triage(self) -> None:
         self.flow.start_triage(self.clock())
@@ -306,8 +321,11 @@ class KioskViewModel(WrapUpAndExitActions, AlertJournalActions, EventDispatcher)
             "nav.step_of", n=self.flow.triage_index + 1, total=len(questions)
         )
         self._refresh_step(lang)
-        card = load_card("self_care", lang)
-        self.selfcare_title, self.selfcare_lines = card.title, list(card.lines)
+        care, after = load_card("self_care", lang), load_card("aftercare", lang)
+        self.selfcare_title = (after if self.aftercare else care).title
+        self.selfcare_lines = selfcare_lines(care.lines, after.lines, serious=self.aftercare)
+        basics = load_card("general_flow", lang)
+        self.card_title, self.card_lines = basics.title, list(basics.lines)
         self.refresh_strip()
         self.refresh_alert()
         self.screen = self.flow.screen
@@ -318,11 +336,13 @@ class KioskViewModel(WrapUpAndExitActions, AlertJournalActions, EventDispatcher)
         self._trigger_line = ""
         if playbook is None:
             self.situation_title = self.step_text = self.step_say = self.step_avoid = ""
+            self.step_number = ""
             self.can_next = False
         else:
             if playbook.escalation.when == "on_trigger":
                 self._trigger_line = describe_escalation(playbook.escalation, lang)
             step = playbook.steps[flow.step_index]
+            self.step_number = self.identity.emergency_number if step.calls else ""
             self.situation_title = playbook.title
             self.step_text = step.text
             quote = lambda t: self.tr("playbook.quote", text=t)  # noqa: E731
@@ -395,7 +415,9 @@ class KioskViewModel(WrapUpAndExitActions, AlertJournalActions, EventDispatcher)
         self.panel_alarm = panel.alarm
         self.silent_dot = panel.dot if panel.silent else "idle"
         card = load_card(panel.advice_card, self.lang)
-        self.advice_title, self.advice_lines = card.title, list(card.lines[:3])
+        # the whole card, most important line first (structure.toml orders it)
+        self.advice_title, self.advice_lines = card.title, list(card.lines)
+        self.advice_number = self.identity.emergency_number if card.calls else ""
         self.undo_left = panel.undo_left_s
         summary = next((entry["text"] for entry in lines if entry["state"] != "info"), "")
         self.alert_summary = f"{self.panel_header} · {summary}" if summary else self.panel_header

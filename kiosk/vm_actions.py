@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from kiosk.domain.aftercare import needs_aftercare
 from kiosk.domain.wrapup import WrapUp, WrapUpError
 from shared import topics
 
@@ -24,11 +25,14 @@ class WrapUpAndExitActions:
     pin_entered: str
     pin_error: bool
     screen: str
+    aftercare: bool
+    _incident_level: str | None = None
 
     def start_wrapup(self, *, near_miss: bool) -> None:
         """Open a blank wrap-up form for the flow (and alert) that just ended."""
         view = self.escalation.view
         flow = self.flow
+        self._incident_level = view.level if view is not None else None
         self._form = WrapUp(
             store=self.identity.store,
             device=self.identity.device,
@@ -70,12 +74,20 @@ class WrapUpAndExitActions:
             return False
         self._form = None
         self.wrapup_error = ""
+        self.aftercare = needs_aftercare(
+            alert_level=self._incident_level,
+            triage_route=self.flow.triage_route,
+            violence_type=report.violence_type,
+            injuries=report.injuries,
+        )
         self._journal_done()  # the report is in the outbox: the incident is over here
         self._go("selfcare")
         self.refresh()
         return True
 
     def finish_selfcare(self) -> None:
+        self.aftercare = False
+        self._incident_level = None
         self._journal_done()
         self.flow.reset()
         self.screen = self.flow.screen

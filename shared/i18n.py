@@ -20,18 +20,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+# The language list lives in shared/languages.py (the one registry); re-exported here.
+from shared.languages import CJK_LANGUAGES as CJK_LANGUAGES
+from shared.languages import DEFAULT_LANGUAGE as DEFAULT_LANGUAGE
+from shared.languages import LANGUAGE_LABELS as LANGUAGE_LABELS
+from shared.languages import LANGUAGE_NAMES as LANGUAGE_NAMES
+from shared.languages import LANGUAGES as LANGUAGES
+from shared.languages import UPPER_CASE_TITLES as UPPER_CASE_TITLES
+
 log = logging.getLogger(__name__)
 
-LANGUAGES: tuple[str, ...] = ("en", "ja", "ko", "lv", "fi")
-DEFAULT_LANGUAGE = "en"
-LANGUAGE_NAMES: Mapping[str, str] = {
-    "en": "English",
-    "ja": "日本語",
-    "ko": "한국어",
-    "lv": "Latviešu",
-    "fi": "Suomi",
-}
-CJK_LANGUAGES = frozenset({"ja", "ko"})
 
 CONTENT_DIR = Path(__file__).resolve().parent / "content"
 UI_FILE = "ui.toml"

@@ -16,17 +16,20 @@ from typing import Literal, Protocol
 from kiosk.domain.journal import FlowSnapshot
 from shared.protocol import AlertContext
 
-Screen = Literal["home", "triage", "steps", "alert", "wrapup", "selfcare", "exit"]
-SCREENS: tuple[Screen, ...] = ("home", "triage", "steps", "alert", "wrapup", "selfcare", "exit")
+Screen = Literal["home", "triage", "steps", "alert", "wrapup", "selfcare", "exit", "card"]
+SCREENS: tuple[Screen, ...] = (
+    "home",
+    "triage",
+    "steps",
+    "alert",
+    "wrapup",
+    "selfcare",
+    "exit",
+    "card",
+)
 Role = Literal["manager", "security"]
 DEFAULT_LIMIT_MINUTES = 10
 
-# Which playbook a "yes" in triage leads to (the first matching question wins).
-TRIAGE_SITUATION: Mapping[str, str] = {
-    "weapon_or_threat": "threatening",
-    "danger": "threatening",
-    "intoxicated": "intoxicated",
-}
 
 
 class StepLike(Protocol):
@@ -70,10 +73,15 @@ class Flow:
         *,
         route: object = None,
         limit_minutes: int | None = None,
+        triage_opens: Mapping[str, str] | None = None,
     ) -> None:
-        """``route(answers) -> role | None`` decides triage routing (shared.playbooks)."""
+        """``route(answers) -> role | None`` decides triage routing (shared.playbooks);
+        ``triage_opens`` maps a question id to the situation a yes opens (structure.toml)."""
         self._playbooks = {p.id: p for p in playbooks}
         self.triage_ids = tuple(triage_ids)
+        self.triage_opens = {
+            q: s for q, s in (triage_opens or {}).items() if s in self._playbooks
+        }
         self._route = route
         self.limit_override = limit_minutes
         self.screen: Screen = "home"
@@ -130,15 +138,17 @@ class Flow:
             self.triage_route = self._route(self.triage_answers)  # type: ignore[operator]
         elif yes:
             self.triage_route = "security"
-        if self.triage_question is None or (yes and self.triage_route == "security"):
+        opens = yes and question in self.triage_opens
+        if self.triage_question is None or opens or (yes and self.triage_route == "security"):
             self._finish_triage(now)
 
     def _finish_triage(self, now: datetime) -> None:
+        """Open the situation of the first "yes" that names one; else back to the tiles."""
         target = next(
             (
-                TRIAGE_SITUATION[q]
+                self.triage_opens[q]
                 for q, yes in self.triage_answers.items()
-                if yes and q in TRIAGE_SITUATION and TRIAGE_SITUATION[q] in self._playbooks
+                if yes and q in self.triage_opens
             ),
             None,
         )

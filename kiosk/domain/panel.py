@@ -103,7 +103,8 @@ def build_panel(
         rerouted = [s for s in view.escalation_steps_done if s.startswith("reroute_")]
         if rerouted:  # nobody of the requested role is on duty: say so, and who comes instead
             lines.append(
-                PanelLine("info", "kiosk.panel.rerouted", {"role": rerouted[0].split("_", 1)[1]})
+                # one whole sentence per role (kiosk.reroute.<role>), never a role glued in
+                PanelLine("info", f"kiosk.reroute.{rerouted[0].split('_', 1)[1]}")
             )
         if view.escalation_steps_done:
             lines.append(

@@ -31,6 +31,7 @@ KV_FILES = (
     "wrapup",
     "selfcare",
     "exit",
+    "card",
     "root",
 )
 
@@ -65,6 +66,9 @@ class KioskHomeScreen(KioskVmScreen):
             button = Factory.KioskTile(text=tile["title"])
             button.bind(on_release=partial(_choose, vm, tile["id"]))
             grid.add_widget(button)
+        basics = Factory.KioskTile(text=vm.card_title, outline=theme.ACCENT)
+        basics.bind(on_release=lambda *_: vm.show_basics())
+        grid.add_widget(basics)
 
 
 def _choose(vm: object, situation: str, *_args: object) -> None:
@@ -80,7 +84,7 @@ class KioskStepsScreen(KioskVmScreen):
 
 
 class KioskAlertScreen(KioskVmScreen):
-    watch = ("panel_lines", "advice_lines")
+    watch = ("panel_lines", "advice_lines", "advice_number")
 
     def _rebuild(self, *_args: object) -> None:
         lines, advice = self.ids.lines, self.ids.advice
@@ -90,6 +94,9 @@ class KioskAlertScreen(KioskVmScreen):
             row.state, row.text = line["state"], line["text"]
             lines.add_widget(row)
         advice.clear_widgets()
+        if self.vm.advice_number:  # the card says to phone: the number first, large
+            number = self.vm.tr("kiosk.call.number", number=self.vm.advice_number)
+            advice.add_widget(Factory.KioskCallNumber(text=number))
         for text in self.vm.advice_lines:
             advice.add_widget(Factory.WrapLabel(text=f"• {text}", color=theme.TEXT_MUTED))
 
@@ -139,6 +146,16 @@ def _set(target: object, field: str, value: object, *_args: object) -> None:
     setattr(target, field, value)
 
 
+class KioskCardScreen(KioskVmScreen):
+    watch = ("card_lines",)
+
+    def _rebuild(self, *_args: object) -> None:
+        lines = self.ids.lines
+        lines.clear_widgets()
+        for text in self.vm.card_lines:
+            lines.add_widget(Factory.WrapLabel(text=f"• {text}"))
+
+
 class KioskSelfCareScreen(KioskVmScreen):
     watch = ("selfcare_lines",)
 
@@ -178,6 +195,7 @@ SCREEN_CLASSES: dict[str, type[KioskVmScreen]] = {
     "wrapup": KioskWrapUpScreen,
     "selfcare": KioskSelfCareScreen,
     "exit": KioskExitScreen,
+    "card": KioskCardScreen,
 }
 assert set(SCREEN_CLASSES) == set(SCREENS)
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from shared.i18n import ContentError
 from shared.playbooks.models import (
     CARD_IDS,
+    MAX_STEPS,
     Identifier,
     Risk,
     Role,
@@ -38,6 +39,7 @@ class StepSpec(_Raw):
     id: Identifier
     say: int = Field(default=0, ge=0, le=3)
     avoid: list[Identifier] = Field(default_factory=list)
+    call: bool = False
 
 
 class EscalationSpec(_Raw):
@@ -50,17 +52,19 @@ class SituationSpec(_Raw):
     id: Identifier
     risk: Risk
     escalation: EscalationSpec
-    steps: list[StepSpec] = Field(min_length=4, max_length=8)
+    steps: list[StepSpec] = Field(min_length=4, max_length=MAX_STEPS)
 
 
 class CardSpec(_Raw):
     id: Identifier
     lines: list[Identifier] = Field(min_length=1)
+    calls: bool = False
 
 
 class TriageQuestionSpec(_Raw):
     id: Identifier
     route_on_yes: RouteRole
+    opens: Identifier | None = None
 
 
 class TriageSpec(_Raw):
@@ -216,6 +220,11 @@ def _check_triage(spec: StructureFile, path: Path) -> None:
         if situation_id not in situation_ids:
             raise ContentError(
                 path, f"triage.situation_routes.{situation_id}", "not a situation id"
+            )
+    for question in triage.questions:
+        if question.opens is not None and question.opens not in situation_ids:
+            raise ContentError(
+                path, f"triage.questions[{question.id}].opens", "not a situation id"
             )
     routed = {q.route_on_yes for q in triage.questions} | set(triage.situation_routes.values())
     if missing := sorted(routed - set(triage.route_priority)):

@@ -103,6 +103,7 @@ def _bundle(lang: str, content_dir: Path) -> _Bundle:
                     text=step_text.text,
                     say=list(step_text.say),
                     avoid=[texts.avoid[a] for a in step_spec.avoid],
+                    calls=step_spec.call,
                 )
             )
         rule = situation.escalation
@@ -133,11 +134,17 @@ def _bundle(lang: str, content_dir: Path) -> _Bundle:
             id=card.id,
             title=texts.cards[card.id].title,
             lines=_card_lines(path, card.id, card.lines, texts.cards[card.id].lines),
+            calls=card.calls,
         )
         for card in spec.cards
     }
     triage = tuple(
-        TriageQuestion(id=q.id, text=texts.triage.questions[q.id], route_on_yes=q.route_on_yes)
+        TriageQuestion(
+            id=q.id,
+            text=texts.triage.questions[q.id],
+            route_on_yes=q.route_on_yes,
+            opens=q.opens,
+        )
         for q in spec.triage.questions
     )
     return _Bundle(tuple(playbooks), cards, triage, dict(texts.avoid))
@@ -172,7 +179,7 @@ def get_playbook(
 
 
 def load_card(card_id: str, lang: str = "en", content_dir: Path | str | None = None) -> Card:
-    """A reference card (general_flow, wait_manager, wait_security, self_care)."""
+    """A reference card (general_flow, wait_manager, wait_security, self_care, aftercare)."""
     _check_lang(lang)
     cards = _bundle(lang, _dir(content_dir)).cards
     if card_id not in cards:
@@ -215,7 +222,7 @@ def route_triage(
 ) -> RouteRole | None:
     """Who to call given the triage answers (and optionally the chosen situation).
 
-    ``answers`` maps question ids (``danger``, ``weapon_or_threat``, ``intoxicated``) and
+    ``answers`` maps question ids (``weapon_or_robbery``, ``physical``, ...) and
     optionally situation ids (``wants_senior``) to yes/no. The rules come from
     structure.toml; if several routes apply, the first in ``route_priority`` wins
     (security before manager). ``None`` means no call is needed. Unknown keys raise

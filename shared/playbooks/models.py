@@ -18,7 +18,15 @@ Role = Literal["manager", "security", "none"]
 When = Literal["immediately", "on_trigger", "on_limit"]
 RouteRole = Literal["security", "manager"]
 
-CARD_IDS: tuple[str, ...] = ("general_flow", "wait_manager", "wait_security", "self_care")
+CARD_IDS: tuple[str, ...] = (
+    "general_flow",
+    "wait_manager",
+    "wait_security",
+    "self_care",
+    "aftercare",
+)
+MAX_STEPS = 10
+"""A situation has 4 to MAX_STEPS steps (most have 6 to 9)."""
 
 
 class _Model(BaseModel):
@@ -32,6 +40,8 @@ class Step(_Model):
     text: Text
     say: list[Text] = Field(default_factory=list)
     avoid: list[Text] = Field(default_factory=list)
+    calls: bool = False
+    """The step tells staff to phone the emergency number (the kiosk shows it large)."""
 
 
 class EscalationRule(_Model):
@@ -69,7 +79,7 @@ class Playbook(_Model):
     title: Text
     when_to_use: Text
     risk: Risk
-    steps: list[Step] = Field(min_length=4, max_length=8)
+    steps: list[Step] = Field(min_length=4, max_length=MAX_STEPS)
     escalation: EscalationRule
 
     @model_validator(mode="after")
@@ -86,6 +96,8 @@ class Card(_Model):
     id: Identifier
     title: Text
     lines: list[Text] = Field(min_length=1)
+    calls: bool = False
+    """A line tells staff to phone the emergency number (the kiosk shows it large)."""
 
 
 class TriageQuestion(_Model):
@@ -94,3 +106,5 @@ class TriageQuestion(_Model):
     id: Identifier
     text: Text
     route_on_yes: RouteRole
+    opens: Identifier | None = None
+    """The situation a yes opens at once (ending the safety check), if any."""

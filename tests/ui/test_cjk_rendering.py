@@ -79,11 +79,11 @@ def test_screenshot_of_cjk_labels(kivy_text) -> None:
     from kivy.uix.boxlayout import BoxLayout
     from kivy.uix.label import Label
 
-    from shared.i18n import tr
+    from shared.i18n import LANGUAGES, tr
     from shared.playbooks import get_playbook
 
     lines = []
-    for lang in ("ja", "ko", "lv", "fi"):
+    for lang in LANGUAGES[1:]:
         playbook = get_playbook("angry", lang)
         lines.append((f"{playbook.title} · {tr('nav.step_of', lang, n=2, total=7)}", True))
         lines.append((playbook.steps[1].text, False))

@@ -87,14 +87,25 @@ def ui_dir(tmp_path: Path) -> Path:
 
 
 def test_languages_and_their_native_names() -> None:
-    assert LANGUAGES == ("en", "ja", "ko", "lv", "fi")
+    assert LANGUAGES == ("en", "ja", "ko", "lv", "fi", "es")
     assert dict(LANGUAGE_NAMES) == {
         "en": "English",
         "ja": "日本語",
         "ko": "한국어",
         "lv": "Latviešu",
         "fi": "Suomi",
+        "es": "Español",
     }
+
+
+def test_every_registered_language_has_its_content_files() -> None:
+    """The registry is the one list: each entry needs both content files, and no folder is
+    left out of the registry."""
+    folders = {p.name for p in CONTENT_DIR.iterdir() if p.is_dir()}
+    assert folders == set(LANGUAGES)
+    for lang in LANGUAGES:
+        assert (CONTENT_DIR / lang / "ui.toml").is_file()
+        assert (CONTENT_DIR / lang / "playbooks.toml").is_file()
 
 
 @pytest.mark.parametrize("lang", LANGUAGES[1:])

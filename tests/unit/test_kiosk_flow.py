@@ -14,12 +14,27 @@ T0 = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 
 @pytest.fixture
 def flow() -> Flow:
-    return Flow(load_playbooks("en"), [q.id for q in load_triage("en")], route=route_triage)
+    questions = load_triage("en")
+    return Flow(
+        load_playbooks("en"),
+        [q.id for q in questions],
+        route=route_triage,
+        triage_opens={q.id: q.opens for q in questions if q.opens},
+    )
+
+
+def answer_yes_to(flow: Flow, question: str) -> None:
+    """Start triage and answer no until ``question``, then yes."""
+    flow.start_triage(T0)
+    while flow.triage_question != question:
+        assert flow.triage_question is not None, f"{question} was never asked"
+        flow.answer(False, T0)
+    flow.answer(True, T0)
 
 
 def test_choose_then_next_and_back_walk_the_steps_and_back_leaves_to_home(flow: Flow) -> None:
     flow.choose("angry", T0)
-    assert (flow.screen, flow.step_index, flow.step_count) == ("steps", 0, 7)
+    assert (flow.screen, flow.step_index, flow.step_count) == ("steps", 0, 9)
     flow.next()
     flow.next()
     assert flow.step_index == 2 and flow.max_step_reached == 2
@@ -50,22 +65,45 @@ def test_triage_all_no_returns_home_without_suggestion(flow: Flow) -> None:
     assert flow.suggestion(T0) is None
 
 
-def test_triage_threat_routes_to_security_and_opens_the_threat_playbook(flow: Flow) -> None:
-    flow.start_triage(T0)
-    flow.answer(False, T0)  # danger
-    flow.answer(True, T0)  # weapon_or_threat
-    assert flow.screen == "steps" and flow.situation == "threatening"
+@pytest.mark.parametrize(
+    ("question", "situation", "role"),
+    [
+        ("weapon_or_robbery", "robbery", "security"),
+        ("physical", "threatening", "security"),
+        ("threat", "threatening", "security"),
+        ("hurt_or_unwell", "unwell", "manager"),
+        ("intoxicated", "intoxicated", "security"),
+    ],
+)
+def test_a_yes_in_triage_opens_its_card_at_once_with_the_right_level(
+    flow: Flow, question: str, situation: str, role: str
+) -> None:
+    answer_yes_to(flow, question)
+    assert (flow.screen, flow.situation, flow.step_index) == ("steps", situation, 0)
+    assert flow.triage_route == role
     suggestion = flow.suggestion(T0)
-    assert suggestion is not None and suggestion.role == "security"
-    assert suggestion.reason == "triage"
+    assert suggestion is not None and (suggestion.role, suggestion.reason) == (role, "triage")
+    assert flow.context().risk == "high"
 
 
-def test_triage_intoxicated_opens_the_intoxicated_playbook(flow: Flow) -> None:
-    flow.start_triage(T0)
-    flow.answer(False, T0)
-    flow.answer(False, T0)
-    flow.answer(True, T0)
-    assert flow.situation == "intoxicated" and flow.triage_route == "security"
+def test_a_weapon_lands_on_the_robbery_steps_not_on_a_threat_step(flow: Flow) -> None:
+    answer_yes_to(flow, "weapon_or_robbery")
+    assert flow.playbook is not None and flow.playbook.steps[0].id == "comply"
+    assert flow.triage_index == 1  # no further questions asked: the card is open at once
+
+
+def test_someone_unwell_pages_a_manager_and_the_first_step_phones_for_help(flow: Flow) -> None:
+    answer_yes_to(flow, "hurt_or_unwell")
+    first = flow.playbook.steps[0]  # type: ignore[union-attr]
+    assert first.id == "call" and first.calls  # the kiosk shows the emergency number here
+    assert flow.playbook.escalation.role == "manager"  # type: ignore[union-attr]
+
+
+def test_physical_contact_opens_the_threat_steps_on_a_step_that_phones_for_help(
+    flow: Flow,
+) -> None:
+    answer_yes_to(flow, "physical")
+    assert flow.playbook.steps[0].calls  # type: ignore[union-attr]
 
 
 def test_answer_without_open_question_is_an_error(flow: Flow) -> None:
@@ -102,7 +140,7 @@ def test_context_carries_situation_step_risk_and_start(flow: Flow) -> None:
     flow.choose("rude", T0)
     flow.next()
     context = flow.context()
-    assert context.situation == "rude" and context.step_index == 1 and context.step_count == 7
+    assert context.situation == "rude" and context.step_index == 1 and context.step_count == 9
     assert context.risk == "medium" and context.flow_started_at == T0
 
 

@@ -38,10 +38,14 @@ SITUATIONS = [
     "rude",
     "talkative",
     "threatening",
+    "robbery",
+    "theft",
     "intoxicated",
+    "unwell",
     "wants_senior",
 ]
-CARDS = ["general_flow", "wait_manager", "wait_security", "self_care"]
+CARDS = ["general_flow", "wait_manager", "wait_security", "self_care", "aftercare"]
+TRIAGE = ["weapon_or_robbery", "physical", "threat", "hurt_or_unwell", "intoxicated"]
 CLASSICS = {"calm_down", "our_policy", "no_reason_upset", "yes_but"}
 SEEDS_DIR = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 
@@ -79,7 +83,7 @@ def test_all_content_files_validate() -> None:
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
-def test_every_language_has_the_nine_situations_in_order(lang: str) -> None:
+def test_every_language_has_the_twelve_situations_in_order(lang: str) -> None:
     assert [p.id for p in load_playbooks(lang)] == SITUATIONS
     assert list(situation_ids()) == SITUATIONS
 
@@ -130,9 +134,9 @@ def test_titles_fit_a_tile(lang: str) -> None:
             assert len(playbook.title) <= 20, playbook.title
 
 
-def test_every_situation_has_four_to_eight_steps() -> None:
+def test_every_situation_has_four_to_ten_steps() -> None:
     for playbook in load_playbooks("en"):
-        assert 4 <= len(playbook.steps) <= 8, playbook.id
+        assert 4 <= len(playbook.steps) <= 10, playbook.id
 
 
 def test_step_ids_are_unique_within_each_situation() -> None:
@@ -142,7 +146,7 @@ def test_step_ids_are_unique_within_each_situation() -> None:
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
-def test_all_four_cards_exist_with_the_same_lines(lang: str) -> None:
+def test_all_five_cards_exist_with_the_same_lines(lang: str) -> None:
     assert list(card_ids()) == CARDS
     for card_id in CARDS:
         assert len(load_card(card_id, lang).lines) == len(load_card(card_id, "en").lines)
@@ -237,12 +241,15 @@ def test_models_forbid_unknown_fields() -> None:
 @pytest.mark.parametrize(
     ("answers", "expected"),
     [
-        ({"danger": True}, "security"),
-        ({"weapon_or_threat": True}, "security"),
+        ({"weapon_or_robbery": True}, "security"),
+        ({"physical": True}, "security"),
+        ({"threat": True}, "security"),
         ({"intoxicated": True}, "security"),
+        ({"hurt_or_unwell": True}, "manager"),
         ({"wants_senior": True}, "manager"),
-        ({"danger": True, "wants_senior": True}, "security"),
-        ({"danger": False, "weapon_or_threat": False, "intoxicated": False}, None),
+        ({"physical": True, "wants_senior": True}, "security"),
+        ({"hurt_or_unwell": True, "physical": True}, "security"),
+        (dict.fromkeys(TRIAGE, False), None),
         ({}, None),
     ],
 )
@@ -264,8 +271,8 @@ def test_triage_rejects_unknown_answers_instead_of_guessing() -> None:
 def test_triage_routing_is_read_from_the_data(content_copy: Path) -> None:
     edit(
         content_copy / "structure.toml",
-        '{ id = "intoxicated", route_on_yes = "security" }',
-        '{ id = "intoxicated", route_on_yes = "manager" }',
+        '{ id = "intoxicated", route_on_yes = "security", opens = "intoxicated" }',
+        '{ id = "intoxicated", route_on_yes = "manager", opens = "intoxicated" }',
     )
     assert route_triage({"intoxicated": True}, content_dir=content_copy) == "manager"
 
@@ -273,8 +280,14 @@ def test_triage_routing_is_read_from_the_data(content_copy: Path) -> None:
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_triage_questions_exist_in_every_language(lang: str) -> None:
     questions = load_triage(lang)
-    assert [q.id for q in questions] == ["danger", "weapon_or_threat", "intoxicated"]
-    assert all(q.route_on_yes == "security" for q in questions)
+    assert [q.id for q in questions] == TRIAGE
+    assert [(q.route_on_yes, q.opens) for q in questions] == [
+        ("security", "robbery"),
+        ("security", "threatening"),
+        ("security", "threatening"),
+        ("manager", "unwell"),
+        ("security", "intoxicated"),
+    ]
     assert all(q.text.strip() for q in questions)
 
 
