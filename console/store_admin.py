@@ -12,8 +12,8 @@ import segno
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from broker.mosquitto import read_password_hashes, reload_broker, write_broker_files
-from broker.provision import Provisioned, broker_files, provision
-from broker.registry import Device, Registry
+from broker.provision import Provisioned, ProvisionError, broker_files, provision
+from broker.registry import Device, Registry, check_emergency_number
 from console.queries.retention import Retention
 from shared.alerts.policy import PolicyError, load_policy
 from shared.settings import HubSettings, device_file
@@ -52,7 +52,10 @@ def provision_device(
         raise AdminError(f"{first['loc'][0]}: {first['msg']}") from None
     if device.role == "hub":
         raise AdminError("the hub's own credentials are rotated on the hub (calmdesk provision)")
-    [done] = provision(settings, registry, [device])
+    try:
+        [done] = provision(settings, registry, [device])
+    except ProvisionError as error:
+        raise AdminError(str(error)) from None
     reload_broker(broker_files(settings))
     return done
 
@@ -84,14 +87,11 @@ def device_file_qr(path: Path) -> str:
 
 def set_emergency_number(data_dir: Path, number: str) -> None:
     registry = load_registry(data_dir)
-    number = number.strip()
-    if number and not all(c.isdigit() or c in "+ -()" for c in number):
-        raise AdminError("the emergency number may hold digits, spaces, +, - and brackets only")
     try:
-        registry.emergency_number = number
+        registry.emergency_number = check_emergency_number(number)
         Registry.model_validate(registry.model_dump())
-    except ValidationError as error:
-        raise AdminError(error.errors()[0]["msg"]) from None
+    except ValueError as error:  # pydantic's ValidationError is a ValueError too
+        raise AdminError(str(error).splitlines()[0]) from None
     registry.save(_settings(data_dir).registry_path)
 
 

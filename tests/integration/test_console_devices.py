@@ -103,3 +103,20 @@ def test_only_this_stores_manager_changes_devices(site) -> None:  # type: ignore
     sign_in(client, "lee")
     assert client.get("/devices").status_code == 200
     assert post(client, {"action": "revoke", "device": "kiosk-1"}).status_code == 403
+
+
+def test_a_kiosk_is_refused_with_a_clear_error_while_the_store_has_no_emergency_number(
+    site,
+) -> None:  # type: ignore[no-untyped-def]
+    client, settings = site
+    registry = Registry.load(settings.registry_path)
+    registry.emergency_number = ""
+    registry.save(settings.registry_path)
+    sign_in(client, "dana")
+    kiosk = {"action": "provision", "device": "kiosk-9", "role": "kiosk", "counter": "Counter 9"}
+    refused = post(client, kiosk)
+    assert refused.status_code == 400 and "emergency number" in refused.text
+    assert "kiosk-9" not in read_password_hashes(broker_files(settings))
+    assert post(client, {"action": "emergency", "emergency_number": "911"}).status_code == 200
+    assert post(client, kiosk).status_code == 200
+    assert "kiosk-9" in read_password_hashes(broker_files(settings))
