@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import SQLAlchemyError
 
 from broker.escalation import HubEscalation
+from broker.forwarder import forwarder_if_configured
 from broker.recorder import Recorded, Recorder, Rejected, validate
 from shared import topics
 from shared.alerts.policy import Policy, default_policy
@@ -96,16 +97,21 @@ class Hub:
             will=(self._status_topic, encode(self._presence(online=False, clean=False))),
         )
         self._worker = threading.Thread(target=self._work, name="hub-recorder", daemon=True)
+        self.forwarder = forwarder_if_configured(store, self.sessions, self.schema_ready)
 
     def start(self) -> None:
         """Connect and record. If the database is down, start anyway: messages wait in the
         broker, unacknowledged, until it is back."""
         self._try_migrate()
         self._worker.start()
+        if self.forwarder is not None:
+            self.forwarder.start()
         self.escalation.start()
         self.link.start()
 
     def stop(self) -> None:
+        if self.forwarder is not None:
+            self.forwarder.stop()
         self.escalation.stop()
         self._stopping.set()
         self._inbox.put(None)

@@ -163,3 +163,19 @@ class IncidentRow(Base):
     started_at: Mapped[datetime | None]
     reported_at: Mapped[datetime]
     drill: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ForwardMark(Base):
+    """How far this store's events have reached the chain's central database.
+
+    ``last_event_id`` is the highest local ``events.id`` the central database has committed;
+    it only moves after that commit, so a crash between the two re-sends (harmlessly) rather
+    than skips. One row per target (today only ``central``).
+    """
+
+    __tablename__ = "central_forward"
+
+    target: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_event_id: Mapped[int] = mapped_column(Integer, default=0)
+    forwarded_total: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime | None]
