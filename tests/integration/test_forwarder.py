@@ -253,3 +253,18 @@ def test_a_running_hub_forwards_what_it_records_within_seconds(
         assert eventually(arrived, timeout=10)
     finally:
         hub.stop()
+
+
+def test_watch_reports_the_central_lag_of_a_forwarding_store(
+    store: Store, central: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared.console import central_lag_line
+
+    data_dir = store.settings.data_dir
+    assert central_lag_line(data_dir) is None  # a store on its own says nothing
+    monkeypatch.setenv("CALMDESK_CENTRAL_URL", central)
+    local = store_db(store.settings.resolved_database_url())
+    record_all(local, a_shift(store.store_id))
+    assert central_lag_line(data_dir).startswith("central: 6 events waiting")  # type: ignore[union-attr]
+    drain(Forwarder(store.store_id, local, central))
+    assert central_lag_line(data_dir).startswith("central: up to date (6 forwarded")  # type: ignore[union-attr]
