@@ -40,6 +40,9 @@ BATCH = 100
 IDLE_S = 0.1
 BACKOFF_FIRST_S = 0.2
 BACKOFF_CAP_S = 5.0
+CLOSE_IDLE_S = 30.0
+"""Close the central connection after this long with nothing to send: thousands of stores
+must not each hold a PostgreSQL backend open at head office."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +170,11 @@ class Forwarder:
             if self._stopping.is_set():
                 return
         attempt = 0
+        busy_at = time.monotonic()
         while not self._stopping.is_set():
+            if self._central_engine is not None and time.monotonic() - busy_at > CLOSE_IDLE_S:
+                self._central_engine.dispose()  # reconnects on the next batch
+                busy_at = time.monotonic()
             try:
                 count = self.forward_once()
             except (SQLAlchemyError, OSError) as error:
@@ -190,6 +197,8 @@ class Forwarder:
             attempt = 0
             self.last_error = None
             self.forwarded += count
+            if count:
+                busy_at = time.monotonic()
             if count < self._batch:
                 self._stopping.wait(IDLE_S)
 

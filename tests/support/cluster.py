@@ -387,7 +387,10 @@ listen primary
     # Faults -----------------------------------------------------------------------------
 
     def stop_all(self) -> None:
-        """The whole central site goes down: PostgreSQL nodes, then etcd."""
+        """The whole central site goes down at once: every PostgreSQL node, then etcd."""
+        for node in self.nodes:
+            if node.process is not None and node.process.poll() is None:
+                node.process.send_signal(signal.SIGTERM)
         for node in self.nodes:
             node.stop()
         for member in self.etcd:
