@@ -144,7 +144,8 @@ class Forwarder:
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stopping.set()
-        self._thread.join(timeout)
+        if self._thread.ident is not None:
+            self._thread.join(timeout)
         if self._central_engine is not None:
             self._central_engine.dispose()
 
