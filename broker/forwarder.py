@@ -178,13 +178,18 @@ class Forwarder:
                 busy_at = time.monotonic()
             try:
                 count = self.forward_once()
-            except (SQLAlchemyError, OSError) as error:
+            except Exception as error:  # the thread must outlive any one failure
                 attempt += 1
                 self.failures += 1
-                self.last_error = f"{error.__class__.__name__}: {str(error).splitlines()[0]}"
+                first_line = (str(error).splitlines() or [""])[0]
+                self.last_error = f"{error.__class__.__name__}: {first_line}"
                 # full jitter: thousands of stores coming back after an HQ outage spread out
                 delay = random.uniform(0, min(self._cap, BACKOFF_FIRST_S * 2 ** min(attempt, 8)))
-                level = logging.INFO if attempt < 3 else logging.WARNING
+                expected = isinstance(error, SQLAlchemyError | OSError)
+                if not expected:
+                    # not an outage: a bug or a bad row. Loud, and the batch is kept, not skipped
+                    log.exception("forwarding to central failed unexpectedly; batch kept")
+                level = logging.INFO if attempt < 3 and expected else logging.WARNING
                 log.log(
                     level,
                     "forwarding to central failed (%s); retry in %.1f s",
@@ -202,16 +207,6 @@ class Forwarder:
                 busy_at = time.monotonic()
             if count < self._batch:
                 self._stopping.wait(IDLE_S)
-
-
-def wait_drained(forwarder: Forwarder, timeout: float) -> bool:
-    """Test helper semantics in one place: True once nothing waits to be forwarded."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if read_lag(forwarder._local, forwarder.store).pending == 0:
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def forwarder_if_configured(

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from broker.central_ingest import ForwardedEvent, ingest_batch
-from broker.forwarder import Forwarder, read_batch, read_lag, read_mark, wait_drained
+from broker.forwarder import Forwarder, read_batch, read_lag, read_mark
 from broker.hub import Hub
 from broker.recorder import Recorder
 from shared import topics
@@ -33,7 +33,7 @@ from shared.protocol import (
     encode,
     utc_now,
 )
-from tests.support.central import new_central, new_database
+from tests.support.central import new_central, new_database, wait_drained
 from tests.support.postgres import PostgresServer
 from tests.support.store import Store, eventually, publish_and_wait
 
@@ -177,7 +177,7 @@ def test_events_wait_in_the_store_while_central_is_unreachable_then_all_arrive(
         with local() as here:
             assert read_mark(here).last_event_id == 0, "the mark moved without a commit"
         migrate_central(missing)
-        assert wait_drained(forwarder, timeout=15)
+        assert wait_drained(local, "s1", timeout=15)
     finally:
         forwarder.stop()
     with sessions_for(missing)() as there:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import sqlalchemy
+from sqlalchemy.orm import Session, sessionmaker
 
+from broker.forwarder import read_lag
 from shared.db.central import migrate_central
 from tests.support.postgres import PostgresServer
 
@@ -24,3 +27,13 @@ def new_central(server: PostgresServer) -> str:
     url = new_database(server)
     migrate_central(url)
     return url
+
+
+def wait_drained(sessions: sessionmaker[Session], store: str, timeout: float) -> bool:
+    """True once the store's database has nothing left to forward."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if read_lag(sessions, store).pending == 0:
+            return True
+        time.sleep(0.05)
+    return False
