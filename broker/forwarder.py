@@ -40,7 +40,7 @@ BATCH = 100
 IDLE_S = 0.1
 BACKOFF_FIRST_S = 0.2
 BACKOFF_CAP_S = 5.0
-CLOSE_IDLE_S = 30.0
+CLOSE_IDLE_S = 5.0
 """Close the central connection after this long with nothing to send: thousands of stores
 must not each hold a PostgreSQL backend open at head office."""
 
