@@ -1,13 +1,17 @@
 """A chain under faults: three store hubs forward to a real Patroni/etcd/HAProxy cluster on
 loopback while their kiosks keep sending. Every event a store broker acknowledged must reach
 head office exactly once, through a leader crash, a 30 s WAN cut (with a hub SIGKILLed during
-it) and a restart of the whole central site. Each scenario prints what it measured.
+it) and a restart of the whole central site; and a forward transaction must wait for the
+synchronous standby even when all its inserts are skipped. Each scenario prints what it
+measured (also saved to artifacts/cluster_figures.json).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import signal
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -16,9 +20,13 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
+from sqlalchemy.dialects.postgresql import insert
 
+from broker.central_ingest import ForwardedEvent, ingest_batch
 from shared.db.central import migrate_central
+from shared.db.engine import session_factory
+from shared.db.models import EventRow
 from tests.support.chain import ChainStore, KioskLoad
 from tests.support.cluster import SUPERUSER_PASSWORD, CentralCluster, ClusterUnavailable
 
@@ -336,3 +344,51 @@ def test_whole_central_site_restart_loses_nothing(
     )
     assert_nothing_lost_or_doubled(tallies)
     assert resume is not None
+
+
+def test_a_resent_batch_waits_for_the_synchronous_standby(
+    chain: Chain, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The trap: a re-send whose inserts are all skipped writes no WAL and so would commit at
+    once even if the first attempt lives on one node only. With the sync standby's WAL
+    receiver paused, such a bare transaction returns at once; the forwarder's batch (which
+    also writes store_sync) must wait until the standby is back."""
+    chain.cluster.wait_ready(60)
+    sync = next(m for m in chain.cluster.members() if m.get("role") == "sync_standby")
+    node = next(n for n in chain.cluster.nodes if n.name == sync["name"])
+    receiver = node.walreceiver_pid()
+    assert receiver is not None, f"no walreceiver on {node.name}"
+    central = session_factory(chain.hq)
+    with central() as session:
+        row = session.scalars(select(EventRow).where(EventRow.store == "store-c").limit(1)).one()
+        event = ForwardedEvent.from_row(row)  # already at HQ: every insert will be skipped
+    os.kill(receiver, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        with chain.hq.begin() as connection:  # the bare re-send: no store_sync write
+            connection.execute(
+                insert(EventRow)
+                .values(**event.values())
+                .on_conflict_do_nothing(index_elements=["event_id"])
+            )
+        bare_s = time.monotonic() - started
+        done = threading.Event()
+        ingest = threading.Thread(
+            target=lambda: (ingest_batch(central, "store-c", [event]), done.set()), daemon=True
+        )
+        started = time.monotonic()
+        ingest.start()
+        blocked = not done.wait(4)
+    finally:
+        os.kill(receiver, signal.SIGCONT)
+    assert done.wait(30), "the batch never committed after the standby came back"
+    with_sync_s = time.monotonic() - started
+    with capsys.disabled():
+        print("\n== synchronous standby paused (SIGSTOP of its WAL receiver)")
+        print(f"   all-skipped re-send without store_sync: committed in {bare_s:.3f} s")
+        print(
+            f"   forwarder batch (with store_sync): blocked {blocked}, committed after "
+            f"{with_sync_s:.1f} s, once the standby resumed"
+        )
+    assert bare_s < 1.0, "the bare re-send waited: the trap this test guards against is gone?"
+    assert blocked, "a forward transaction committed while no standby could confirm it"

@@ -212,6 +212,23 @@ class PatroniNode:
         except (OSError, ValueError, IndexError):
             return None
 
+    def walreceiver_pid(self) -> int | None:
+        """The WAL receiver process of this node's PostgreSQL (a standby), if any."""
+        postmaster = self.postmaster_pid()
+        if postmaster is None:
+            return None
+        children = subprocess.run(
+            ["ps", "--ppid", str(postmaster), "-o", "pid=,args="],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout
+        for line in children.splitlines():
+            pid, _, args = line.strip().partition(" ")
+            if "walreceiver" in args:
+                return int(pid)
+        return None
+
     def crash(self) -> None:
         """SIGKILL Patroni and its postmaster together: a node that lost power."""
         postmaster = self.postmaster_pid()
