@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from broker.central_ingest import ForwardedEvent, ingest_batch
@@ -268,3 +268,38 @@ def test_watch_reports_the_central_lag_of_a_forwarding_store(
     assert central_lag_line(data_dir).startswith("central: 6 events waiting")  # type: ignore[union-attr]
     drain(Forwarder(store.store_id, local, central))
     assert central_lag_line(data_dir).startswith("central: up to date (6 forwarded")  # type: ignore[union-attr]
+
+
+def test_an_idle_forwarder_closes_its_central_connection(
+    database_url: str, central: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Thousands of stores must not each keep a backend open at head office."""
+    import broker.forwarder
+
+    monkeypatch.setattr(broker.forwarder, "CLOSE_IDLE_S", 0.3)
+    local = store_db(database_url)
+    forwarder = Forwarder("s1", local, central)
+    forwarder.start()
+    try:
+        record_all(local, a_shift())
+        assert wait_drained(local, "s1", timeout=15)
+        database = central.rsplit("/", 1)[1]
+
+        def backends() -> int:
+            with sessions_for(central.rsplit("/", 1)[0] + "/postgres")() as session:
+                return int(
+                    session.scalar(
+                        text(
+                            "SELECT count(*) FROM pg_stat_activity "
+                            "WHERE datname = :db AND pid <> pg_backend_pid()"
+                        ),
+                        {"db": database},
+                    )
+                    or 0
+                )
+
+        assert eventually(lambda: backends() == 0, timeout=5)
+        record_all(local, a_shift())  # and it reconnects when there is news again
+        assert wait_drained(local, "s1", timeout=15)
+    finally:
+        forwarder.stop()
