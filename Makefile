@@ -19,7 +19,7 @@ test: setup
 # everything but the slow rows (fault matrix outages); `make test` runs them too
 test-fast: setup
 	.venv/bin/ruff check .
-	CALMDESK_REQUIRE_POSTGRES=1 SDL_AUDIODRIVER=dummy $(XVFB) .venv/bin/python -m pytest -m "not slow" $(PYTEST_ARGS)
+	CALMDESK_REQUIRE_POSTGRES=1 SDL_AUDIODRIVER=dummy $(XVFB) .venv/bin/python -m pytest -m "not slow and not cluster" $(PYTEST_ARGS)
 
 lint: setup
 	.venv/bin/ruff check .

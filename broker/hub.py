@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from broker.escalation import HubEscalation
+from broker.forwarder import forwarder_if_configured
 from broker.intake import Intake
 from broker.recorder import Recorded, Recorder
 from broker.registry import Registry
@@ -128,12 +129,15 @@ class Hub:
         self.intake = Intake(config, self._inbox.put, intake) if intake is not None else None
         self._worker = threading.Thread(target=self._work, name="hub-recorder", daemon=True)
         self._watcher = threading.Thread(target=self._watch, name="hub-registry", daemon=True)
+        self.forwarder = forwarder_if_configured(store, self.sessions, self.schema_ready)
 
     def start(self) -> None:
         """Connect and record. If the database is down, start anyway: messages wait in the
         broker, unacknowledged, until it is back."""
         self._try_migrate()
         self._worker.start()
+        if self.forwarder is not None:
+            self.forwarder.start()
         self.escalation.start()
         self.link.start()
         if self._registry_path is not None:
@@ -142,6 +146,8 @@ class Hub:
             self.intake.start()
 
     def stop(self) -> None:
+        if self.forwarder is not None:
+            self.forwarder.stop()
         self.escalation.stop()
         self._stopping.set()
         self._inbox.put(None)
@@ -288,6 +294,7 @@ class Hub:
         return {
             "recorder": self._worker if self._worker.ident else None,
             "escalation": self.escalation.thread,
+            **({"forwarder": self.forwarder.thread} if self.forwarder is not None else {}),
             **{f"mqtt {link.device_id}": link.network_thread for link in links},
         }
 

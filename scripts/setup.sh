@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 SYSTEM_PACKAGES=(mosquitto mosquitto-clients xvfb xauth libgl1 libgl1-mesa-dri libegl1
                  libmtdev1 xclip postgresql openssl xdotool x11-utils imagemagick
-                 chromium poppler-utils)
+                 chromium poppler-utils patroni etcd-server etcd-client haproxy)
 PYTHON=${PYTHON:-python3}
 
 missing=()
@@ -24,6 +24,10 @@ if ((${#missing[@]})); then
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
     # Debian starts services on install; CalmDesk runs its own broker and test databases.
     systemctl disable --now mosquitto >/dev/null 2>&1 || service mosquitto stop >/dev/null 2>&1 || true
+    # the chain's cluster tests start their own etcd, Patroni and HAProxy on loopback ports
+    for service in etcd patroni haproxy; do
+      systemctl disable --now "$service" >/dev/null 2>&1 || service "$service" stop >/dev/null 2>&1 || true
+    done
   else
     echo "setup: missing system packages: ${missing[*]}" >&2
     echo "setup: run as root, or: sudo apt-get install ${missing[*]}" >&2

@@ -24,7 +24,7 @@ from shared.protocol import (
     Presence,
     Resolved,
 )
-from shared.settings import DeviceConfig, HubSettings, device_file
+from shared.settings import ConfigError, DeviceConfig, HubSettings, device_file
 
 
 def _config(data_dir: Path, device: str, *, role: str | None = None) -> DeviceConfig:
@@ -147,14 +147,51 @@ def start_watching(data_dir: Path, device: str, stop: threading.Event) -> Device
     return runtime
 
 
+LAG_EVERY_S = 30.0
+
+
+def central_lag_line(data_dir: Path) -> str | None:
+    """How far the store's record is behind the chain's central database, when it forwards
+    there (CALMDESK_CENTRAL_URL set, or a forwarding mark in the store database)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from broker.forwarder import TARGET, read_lag
+    from shared.db.engine import make_engine, session_factory
+    from shared.db.models import ForwardMark
+
+    settings = HubSettings(data_dir=data_dir)
+    url = settings.resolved_database_url()
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return None
+    engine = make_engine(url)
+    try:
+        sessions = session_factory(engine)
+        with sessions() as session:
+            if settings.central_url is None and session.get(ForwardMark, TARGET) is None:
+                return None
+        from broker.registry import Registry
+
+        store = Registry.load(settings.registry_path).store
+        return read_lag(sessions, store).describe()
+    except (SQLAlchemyError, ConfigError) as error:
+        return f"central: lag unknown ({error.__class__.__name__})"
+    finally:
+        engine.dispose()
+
+
 def watch(args: argparse.Namespace) -> int:
     """Print every event of the store until Ctrl-C."""
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     runtime = start_watching(args.data_dir, args.device, stop)
+    next_lag = 0.0
     try:
         while not stop.wait(0.5):
-            pass
+            if time.monotonic() >= next_lag:
+                next_lag = time.monotonic() + LAG_EVERY_S
+                line = central_lag_line(args.data_dir)
+                if line:
+                    print(f"-- {line}", flush=True)
     except KeyboardInterrupt:
         pass
     runtime.link.stop()

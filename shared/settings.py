@@ -34,6 +34,8 @@ class HubSettings(BaseSettings):
     broker_host: str = "127.0.0.1"
     broker_port: int = 1883
     allow_plaintext_listener: bool = False  # a broker listener off loopback without TLS
+    central_url: str | None = None
+    """The chain's central PostgreSQL (CALMDESK_CENTRAL_URL); unset: this store stands alone."""
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -275,3 +275,17 @@ class RecordHoldRow(Base):
     opened_at: Mapped[datetime]
     opened_by: Mapped[str] = mapped_column(String(64))
     closed_at: Mapped[datetime | None]
+class ForwardMark(Base):
+    """How far this store's events have reached the chain's central database.
+
+    ``last_event_id`` is the highest local ``events.id`` the central database has committed;
+    it only moves after that commit, so a crash between the two re-sends (harmlessly) rather
+    than skips. One row per target (today only ``central``).
+    """
+
+    __tablename__ = "central_forward"
+
+    target: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_event_id: Mapped[int] = mapped_column(Integer, default=0)
+    forwarded_total: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime | None]
