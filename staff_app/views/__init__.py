@@ -34,8 +34,8 @@ FLASH_S = 0.5
 
 LEVEL_COLOURS = {
     # (bright, flash) backgrounds and the text colour that reads on both.
-    "security": (theme.RED, (0.965, 0.345, 0.310, 1), theme.TEXT),
-    "manager": (theme.AMBER, (0.992, 0.808, 0.376, 1), (0.10, 0.08, 0.03, 1)),
+    "security": (theme.RED, theme.RED_FLASH, theme.TEXT),
+    "manager": (theme.AMBER, theme.AMBER_FLASH, theme.ON_AMBER),
 }
 
 
