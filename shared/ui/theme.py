@@ -100,8 +100,11 @@ PADDING_DP = 24
 BODY_SP = 22
 SMALL_SP = 18  # status strip only (secondary information, never instructions)
 TITLE_SP = 26
-STEP_SP = 34
-STEP_SP_SMALL = 30
+STEP_SP = 30
+STEP_SP_SMALL = 27
+SAY_SP = 38  # the say-script is the largest text on the step screen: staff read it out
+SAY_SP_SMALL = 32
+SAY_MAX_LINES = 3
 STEP_MAX_LINES = 4
 ESCALATION_SP = 30
 
