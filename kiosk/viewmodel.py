@@ -69,9 +69,7 @@ class KioskViewModel(WrapUpAndExitActions, AlertJournalActions, EventDispatcher)
     silent_dot = OptionProperty(
         "idle", options=("idle", "queued", "delivered", "answered", "alarm")
     )
-    silent_progress = OptionProperty(
-        "idle", options=("idle", "checking", "coming", "not_in_stock")
-    )
+    silent_progress = OptionProperty("idle", options=("idle", "checking", "coming", "not_in_stock"))
     """The disguised control's words (see :class:`kiosk.domain.panel.Panel.silent_progress`)."""
     bar_subtitle = StringProperty("")
     """Under the requested level's button: "requested ✓" only once the broker confirmed it,
@@ -387,9 +385,7 @@ class KioskViewModel(WrapUpAndExitActions, AlertJournalActions, EventDispatcher)
             self.suggestion_role = suggestion.role
             # neutral words (the customer can read the screen): the button itself is outlined
             reason = "over_limit" if suggestion.reason == "over_limit" else "now"
-            self.suggestion_text = self.tr(
-                f"kiosk.hint.{reason}", minutes=self.flow.limit_minutes
-            )
+            self.suggestion_text = self.tr(f"kiosk.hint.{reason}", minutes=self.flow.limit_minutes)
         self.undo_left = int(self.escalation.undo_left(now) + 0.999)
         if not self.alert_loud and self.bar_highlight != self.suggestion_role:
             self._refresh_bar()

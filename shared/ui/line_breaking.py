@@ -111,8 +111,11 @@ def phrase_units(paragraph: str) -> list[str]:
             continue
         phrases = [p for p in _japanese_parser().parse(token) if p]
         for phrase in phrases:  # kinsoku also between phrases: "。" never starts a unit
-            if units and units[-1] and not units[-1].endswith(" ") and (
-                phrase[0] in NO_LINE_START or units[-1][-1] in NO_LINE_END
+            if (
+                units
+                and units[-1]
+                and not units[-1].endswith(" ")
+                and (phrase[0] in NO_LINE_START or units[-1][-1] in NO_LINE_END)
             ):
                 units[-1] += phrase
             else:

@@ -5,7 +5,8 @@ Widgets (rules and sizes in widgets.kv):
 - ``KinsokuLabel``: a Label that breaks Japanese text by the kinsoku rules (base of the rest).
 - ``WrapLabel``: wraps to its width and grows to its text's height (never clips).
 - ``StepLabel``: a WrapLabel at 30 sp that drops one notch when the text would run past four
-  lines (the say-script uses it at 38 sp, the largest text of the step screen) (UI.md: "shrink step text one notch before wrapping past four lines").
+  lines (UI.md: "shrink step text one notch before wrapping past four lines"); the
+  say-script uses it at 38 sp, the largest text of the step screen.
 - ``BoxLabel``: wraps inside a fixed box (for grids and tiles).
 - ``CalmButton``: rounded, ≥ 48 dp, wrapping centred text; ``bg`` sets its colour.
 - ``EscalationButton`` / ``EscalationBar``: ≥ 96 dp tall, 24 dp apart, icon + word + colour.
@@ -151,7 +152,15 @@ class Icon(Widget):
     kind = OptionProperty(
         "circle",
         options=(
-            "check", "circle", "warning", "person", "shield", "dot", "bullet", "box", "box_checked"
+            "check",
+            "circle",
+            "warning",
+            "person",
+            "shield",
+            "dot",
+            "bullet",
+            "box",
+            "box_checked",
         ),
     )
     color = ColorProperty(theme.TEXT)
@@ -184,13 +193,17 @@ class Icon(Widget):
                 )
             elif self.kind in ("box", "box_checked"):
                 inset = s * 0.1
-                Line(rectangle=(x0 + inset, y0 + inset, s - 2 * inset, s - 2 * inset), width=w * 0.8)
+                side = s - 2 * inset
+                Line(rectangle=(x0 + inset, y0 + inset, side, side), width=w * 0.8)
                 if self.kind == "box_checked":
                     Line(
                         points=[
-                            x0 + s * 0.25, y0 + s * 0.5,
-                            x0 + s * 0.44, y0 + s * 0.3,
-                            x0 + s * 0.78, y0 + s * 0.74,
+                            x0 + s * 0.25,
+                            y0 + s * 0.5,
+                            x0 + s * 0.44,
+                            y0 + s * 0.3,
+                            x0 + s * 0.78,
+                            y0 + s * 0.74,
                         ],
                         width=w * 1.2,
                         cap="round",
