@@ -14,13 +14,14 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from shared.alerts import AlertView
+from shared.ui.line_breaking import keep_together
 
 LineState = Literal["done", "waiting", "alarm", "info"]
 SilentProgress = Literal["idle", "checking", "coming", "not_in_stock"]
 """What the disguised control says: idle ("Check stock"), sent and not yet answered
 ("Checking…"), answered ("On its way"), or undelivered / nobody answered ("Not in stock":
 help is *not* coming, act yourself). Innocuous words for a customer, a clear code for staff."""
-NBSP = "\u00a0"
+
 SENDING_GRACE = timedelta(seconds=1.5)
 """How long a queued alert may show "Sending…" while the link is up, before the panel says
 NOT DELIVERED. Long enough that a normal PUBACK (milliseconds) never flashes red on the
@@ -75,12 +76,6 @@ def mmss(delta: timedelta | float) -> str:
     seconds = int(delta.total_seconds() if isinstance(delta, timedelta) else delta)
     seconds = max(seconds, 0)
     return f"{seconds // 60:02d}:{seconds % 60:02d}"
-
-
-def keep_together(text: str) -> str:
-    """``text`` with no-break spaces, so a name ("Counter 1") or a phone number ("+1 212 555
-    0100") never breaks across two lines."""
-    return text.strip().replace(" ", NBSP)
 
 
 def build_panel(

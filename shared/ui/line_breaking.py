@@ -21,6 +21,14 @@ from collections.abc import Callable
 from functools import lru_cache
 
 Measure = Callable[[str], float]
+NBSP = "\u00a0"
+
+
+def keep_together(text: str) -> str:
+    """``text`` with no-break spaces, so a name ("Counter 1") or a phone number ("+1 212 555
+    0100") never breaks across two lines ("Counter／1")."""
+    return text.strip().replace(" ", NBSP)
+
 
 SHORT_WORD = 6
 """A run of at most this many characters between spaces is kept whole, like a word: in

@@ -3,9 +3,9 @@ disguised control's words and hidden cancel, neutral hints and the outlined butt
 
 from __future__ import annotations
 
-from kiosk.domain.panel import NBSP, keep_together
 from kiosk.screenshots import acknowledge, deliver_all, demo_vm
 from shared.protocol import AlertCancelled
+from shared.ui.line_breaking import NBSP, keep_together
 
 
 def _no_answer(level: str):  # type: ignore[no-untyped-def]
