@@ -458,7 +458,7 @@ class KioskViewModel(WrapUpAndExitActions, AlertJournalActions, EventDispatcher)
         self.panel_number = panel.call_number
         card = load_card(panel.advice_card, self.lang)
         self.advice_title, self.advice_lines = card.title, list(card.lines[:3])
-        if panel.no_answer:
+        if panel.alarm:  # nobody answered, or it never left: no one may be coming
             self.advice_title = self.tr("kiosk.noanswer.advice_title")
         self.undo_left = panel.undo_left_s
         summary = next((entry["text"] for entry in lines if entry["state"] != "info"), "")
