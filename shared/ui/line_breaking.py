@@ -112,6 +112,12 @@ def _japanese_parser():  # type: ignore[no-untyped-def]
 def phrase_units(paragraph: str) -> list[str]:
     """The paragraph in phrases: space-separated words, and Japanese runs cut into phrases
     (BudouX). Joined, they give the paragraph back unchanged."""
+    return list(_phrase_units(paragraph))
+
+
+@lru_cache(maxsize=2048)
+def _phrase_units(paragraph: str) -> tuple[str, ...]:
+    """Cached: a label re-wraps its text on every resize and language switch."""
     units: list[str] = []
     for token in _SPACE_TOKEN.findall(paragraph):
         if len(token.rstrip(" ")) <= SHORT_WORD or not needs_cjk_breaking(token):
@@ -128,7 +134,7 @@ def phrase_units(paragraph: str) -> list[str]:
                 units[-1] += phrase
             else:
                 units.append(phrase)
-    return units
+    return tuple(units)
 
 
 def wrap_paragraph(paragraph: str, width: float, measure: Measure) -> list[str]:
