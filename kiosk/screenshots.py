@@ -157,6 +157,35 @@ def stage(name: str, vm: KioskViewModel, sender: RecordingSender, clock: FakeClo
             clock.advance(10)
             vm.tick()
             deliver_all(vm, sender)
+    elif name == "alert_manager_no_answer":  # nobody answered: "Call security too", no tick
+        _steps(vm, clock)
+        vm.tap_escalate("manager")
+        for _ in range(13):
+            clock.advance(10)
+            vm.tick()
+            deliver_all(vm, sender)
+    elif name.startswith("silent_"):  # the disguised control's words, on the step screen
+        _steps(vm, clock)
+        vm.tap_silent()
+        if name == "silent_checking":
+            deliver_all(vm, sender)
+        elif name == "silent_on_its_way":
+            deliver_all(vm, sender)
+            clock.advance(6)
+            acknowledge(vm, clock, "Sam", "security")
+        elif name == "silent_not_in_stock":
+            for _ in range(7):
+                clock.advance(10)
+                vm.tick()
+                deliver_all(vm, sender)
+        vm.tick()
+    elif name == "steps_drill_alert":  # a drill: DRILL in the banner itself
+        _steps(vm, clock)
+        vm.tap_escalate("manager")
+        deliver_all(vm, sender)
+        vm.back_from_panel()
+        clock.advance(8)
+        vm.tick()
     elif name == "wrapup":
         _steps(vm, clock)
         vm.calmed()
@@ -212,6 +241,11 @@ SCREEN_STATES: tuple[str, ...] = (
     "alert_manager_undo",
     "alert_on_the_way",
     "alert_no_answer",
+    "alert_manager_no_answer",
+    "silent_checking",
+    "silent_on_its_way",
+    "silent_not_in_stock",
+    "steps_drill_alert",
     "wrapup",
     "wrapup_details",
     "wrapup_bottom",
@@ -220,6 +254,8 @@ SCREEN_STATES: tuple[str, ...] = (
     "exit",
 )
 
+
+DRILL_STATES: frozenset[str] = frozenset({"alert_on_the_way", "steps_drill_alert"})
 
 SCROLLED_TO_BOTTOM: frozenset[str] = frozenset({"wrapup_bottom"})
 """States shown with their screen's scrolling content at its end (the lower half of a form)."""
@@ -237,10 +273,18 @@ def scroll_to_bottom(root: object) -> int:
     return scrolled
 
 
+def selected_states() -> tuple[str, ...]:
+    """``CALMDESK_SCREENSHOT_STATES=a,b`` renders only those states (quicker when iterating)."""
+    import os
+
+    chosen = [s for s in os.environ.get("CALMDESK_SCREENSHOT_STATES", "").split(",") if s]
+    return tuple(s for s in SCREEN_STATES if s in chosen) if chosen else SCREEN_STATES
+
+
 def render_all(
     out_dir: Path,
     *,
-    states: tuple[str, ...] = SCREEN_STATES,
+    states: tuple[str, ...] | None = None,
     languages: tuple[str, ...] = LANGUAGES,
     orientations: tuple[str, ...] = tuple(ORIENTATIONS),
     on_each: Callable[[str, object], None] | None = None,
@@ -251,11 +295,12 @@ def render_all(
     from shared.ui.screenshot import save_png, settle
 
     problems: list[str] = []
+    states = states if states is not None else selected_states()
     for orientation in orientations:
         size = ORIENTATIONS[orientation]
         for state in states:
             for lang in languages:
-                vm, sender, clock = demo_vm(drill=state == "alert_on_the_way")
+                vm, sender, clock = demo_vm(drill=state in DRILL_STATES)
                 vm.lang = lang
                 root = KioskRoot(vm=vm, size_hint=(None, None), size=size)
                 stage(state, vm, sender, clock)

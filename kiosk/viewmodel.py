@@ -70,6 +70,13 @@ class KioskViewModel(WrapUpAndExitActions, AlertJournalActions, EventDispatcher)
     silent_dot = OptionProperty(
         "idle", options=("idle", "queued", "delivered", "answered", "alarm")
     )
+    silent_progress = OptionProperty("idle", options=("idle", "checking", "coming", "not_in_stock"))
+    """The disguised control's words (see :class:`kiosk.domain.panel.Panel.silent_progress`)."""
+    bar_subtitle = StringProperty("")
+    """Under the requested level's button: "requested ✓" only once the broker confirmed it,
+    "not sent yet" before, "no answer" when nobody acknowledged."""
+    bar_highlight = StringProperty("")
+    """The escalation button the playbook (or a no-answer) says to use now: it gets an outline."""
     # Home and triage
     tiles = ListProperty()
     triage_text = StringProperty("")
@@ -98,6 +105,9 @@ class KioskViewModel(WrapUpAndExitActions, AlertJournalActions, EventDispatcher)
     panel_lines = ListProperty()
     panel_alarm = BooleanProperty(False)
     panel_closed = BooleanProperty(False)
+    panel_no_answer = BooleanProperty(False)
+    panel_add_role = StringProperty("")
+    panel_number = StringProperty("")
     alert_summary = StringProperty("")
     advice_title = StringProperty("")
     advice_lines = ListProperty()
@@ -191,6 +201,27 @@ class KioskViewModel(WrapUpAndExitActions, AlertJournalActions, EventDispatcher)
             self._go("alert")  # help already asked for: show where it stands
         self._request(level, now, silent=silent)  # journaled with the flow (vm_restore)
         self.refresh_alert()
+
+    def tap_silent(self) -> None:
+        """A tap on the disguised control: raises once; later taps change nothing."""
+        if self.silent_progress == "idle":
+            self.tap_escalate("security", silent=True)
+
+    def cancel_silent(self) -> None:
+        """The hidden cancel (holding the disguised control): a silent false alarm, closed
+        without leaving the screen staff are on."""
+        view = self.escalation.view
+        if view is None or not view.silent or view.closed:
+            return
+        if self.escalation.cancel("false_alarm", self.clock()):
+            self.escalation.forget()
+            self._journal_done()
+            self.refresh_alert()
+
+    def add_other_role(self) -> None:
+        """Nobody answered: one tap adds the other role (security for a manager alert)."""
+        if self.panel_add_role:
+            self.tap_escalate(self.panel_add_role)
 
     def undo(self) -> None:
         """Undo a Manager tap within its window (recorded as a false alarm)."""
@@ -312,7 +343,6 @@ class KioskViewModel(WrapUpAndExitActions, AlertJournalActions, EventDispatcher)
     def refresh(self) -> None:
         """Recompute every text for the current language and state."""
         lang = self.lang
-        self.silent_label = self.settings.silent_label or self.tr("disguise.check_stock")
         self.tiles = [{"id": p.id, "title": p.title, "risk": p.risk} for p in load_playbooks(lang)]
         question = self.flow.triage_question
         questions = {q.id: q.text for q in load_triage(lang)}
@@ -320,6 +350,7 @@ class KioskViewModel(WrapUpAndExitActions, AlertJournalActions, EventDispatcher)
         self.triage_progress = self.tr(
             "nav.step_of", n=self.flow.triage_index + 1, total=len(questions)
         )
+        self._refresh_silent_label()
         self._refresh_step(lang)
         care, after = load_card("self_care", lang), load_card("aftercare", lang)
         self.selfcare_title = (after if self.aftercare else care).title
@@ -329,6 +360,15 @@ class KioskViewModel(WrapUpAndExitActions, AlertJournalActions, EventDispatcher)
         self.refresh_strip()
         self.refresh_alert()
         self.screen = self.flow.screen
+
+    def on_silent_progress(self, *_args: object) -> None:
+        self._refresh_silent_label()
+
+    def _refresh_silent_label(self) -> None:
+        if self.silent_progress == "idle":
+            self.silent_label = self.settings.silent_label or self.tr("disguise.check_stock")
+        else:
+            self.silent_label = self.tr(f"kiosk.disguise.{self.silent_progress}")
 
     def _refresh_step(self, lang: str) -> None:
         flow = self.flow
@@ -363,12 +403,12 @@ class KioskViewModel(WrapUpAndExitActions, AlertJournalActions, EventDispatcher)
             self.suggestion_text, self.suggestion_role = "", ""
         else:
             self.suggestion_role = suggestion.role
-            self.suggestion_text = self.tr(
-                f"kiosk.suggest.{suggestion.reason}",
-                role=self.tr(f"role.{suggestion.role}"),
-                minutes=self.flow.limit_minutes,
-            )
+            # neutral words (the customer can read the screen): the button itself is outlined
+            reason = "over_limit" if suggestion.reason == "over_limit" else "now"
+            self.suggestion_text = self.tr(f"kiosk.hint.{reason}", minutes=self.flow.limit_minutes)
         self.undo_left = int(self.escalation.undo_left(now) + 0.999)
+        if not self.alert_loud and self.bar_highlight != self.suggestion_role:
+            self._refresh_bar()
 
     def refresh_strip(self) -> None:
         summary = self.presence.summary()
@@ -382,8 +422,11 @@ class KioskViewModel(WrapUpAndExitActions, AlertJournalActions, EventDispatcher)
         if view is None:
             self.alert_active = self.alert_loud = False
             self.silent_dot, self.panel_lines, self.alert_summary = "idle", [], ""
-            self.panel_alarm = self.panel_closed = False
+            self.silent_progress = "idle"
+            self.panel_alarm = self.panel_closed = self.panel_no_answer = False
+            self.panel_add_role = self.panel_number = ""
             self.undo_left = 0
+            self._refresh_bar()
             return
         self.alert_sent = self.escalation.raise_delivery() in ("delivered", "recorded")
         panel = build_panel(
@@ -396,6 +439,21 @@ class KioskViewModel(WrapUpAndExitActions, AlertJournalActions, EventDispatcher)
             raised_locally_at=self.escalation.raised_locally_at,
         )
         self._show_panel(panel)
+        self._refresh_bar()
+
+    def _refresh_bar(self) -> None:
+        """The escalation bar's subtitle and highlight, from the alert and the suggestion."""
+        if self.alert_loud:
+            key = "kiosk.bar.not_sent"
+            if self.panel_no_answer:
+                key = "kiosk.noanswer.bar"
+            elif self.alert_sent:
+                key = "kiosk.bar.requested"
+            self.bar_subtitle = self.tr(key)
+            self.bar_highlight = self.panel_add_role
+        else:
+            self.bar_subtitle = ""
+            self.bar_highlight = self.suggestion_role
 
     def _show_panel(self, panel: Panel) -> None:
         self.alert_active = not panel.closed
@@ -414,10 +472,16 @@ class KioskViewModel(WrapUpAndExitActions, AlertJournalActions, EventDispatcher)
         self.panel_lines = lines
         self.panel_alarm = panel.alarm
         self.silent_dot = panel.dot if panel.silent else "idle"
+        self.silent_progress = panel.silent_progress
+        self.panel_no_answer = panel.no_answer
+        self.panel_add_role = panel.add_role or ""
+        self.panel_number = panel.call_number
         card = load_card(panel.advice_card, self.lang)
         # the whole card, most important line first (structure.toml orders it)
         self.advice_title, self.advice_lines = card.title, list(card.lines)
         self.advice_number = self.identity.emergency_number if card.calls else ""
+        if panel.alarm:  # nobody answered, or it never left: no one may be coming
+            self.advice_title = self.tr("kiosk.noanswer.advice_title")
         self.undo_left = panel.undo_left_s
         summary = next((entry["text"] for entry in lines if entry["state"] != "info"), "")
         self.alert_summary = f"{self.panel_header} · {summary}" if summary else self.panel_header

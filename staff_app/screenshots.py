@@ -162,6 +162,20 @@ def _resolve(core: PagerCore, clock: FakeClock) -> None:
     core.on_scene(raised.alert_id)
 
 
+def _stood_down(core: PagerCore, clock: FakeClock) -> None:
+    """Sam was on his way to Counter 1; the counter called it off as a false alarm."""
+    raised = _raise(clock, "security", 60, counter="Counter 1", situation="threatening")
+    _feed(core, clock, raised)
+    core.acknowledge(raised.alert_id, eta_minutes=2)
+    clock.advance(SCENE_NOW_S - clock.elapsed - 5)
+    core.receive(_reply(AlertCancelled, raised, clock, 55, reason="false_alarm"))
+
+
+def _went_offline(core: PagerCore, clock: FakeClock) -> None:
+    clock.advance(SCENE_NOW_S - clock.elapsed - 30)
+    core.link_down()
+
+
 SCENES: tuple[Scene, ...] = (
     Scene("01_signin", SAM, lambda core, clock: None, signed_in=False),
     Scene("02_home_quiet", SAM, lambda core, clock: None),
@@ -172,6 +186,15 @@ SCENES: tuple[Scene, ...] = (
     Scene("07_home_active", ALEX, _active_list),
     Scene("08_resolve", SAM, _resolve, screen="resolve"),
     Scene("09_history", ALEX, _history, screen="history"),
+    Scene("10_stood_down", SAM, _stood_down),
+    Scene("11_offline_on_duty", SAM, _went_offline),
+    Scene(
+        "12_alert_manager_drill",
+        ALEX,
+        lambda core, clock: _feed(
+            core, clock, _raise(clock, "manager", 20, drill=True, risk="low", counter="Counter 12")
+        ),
+    ),
 )
 
 

@@ -25,6 +25,7 @@ from shared.device_runtime import Delivery
 from shared.i18n import LANGUAGES, tr
 from shared.mqtt_link import LinkEvent, LinkState
 from shared.protocol import Message
+from shared.ui.line_breaking import keep_together
 from staff_app.domain.pager import HistoryEntry, PagerAlert, PagerCore, format_duration
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,7 @@ class PagerViewModel(EventDispatcher):
     """On duty (not named on_duty: kv and bind() treat on_* names as events)."""
     online = BooleanProperty(False)
     link_text = StringProperty("")
+    """Short, for the header ("connected" / "offline"); the home screen says the rest."""
 
     has_alert = BooleanProperty(False)
     level = StringProperty("security")
@@ -81,6 +83,15 @@ class PagerViewModel(EventDispatcher):
     ack_text = StringProperty("")
     can_go_on_scene = BooleanProperty(False)
     can_resolve = BooleanProperty(False)
+    takeover = BooleanProperty(False)
+    """The shown alert still waits for *my* acknowledgement: it fills the whole screen."""
+    raised_at_text = StringProperty("")
+    situation_text = StringProperty("")
+    risk = StringProperty("")
+    risk_text = StringProperty("")
+    drill_text = StringProperty("")
+    stood_down_text = StringProperty("")
+    """ "Stood down: false alarm at Counter 1" for each alert called off while shown here."""
     eta = NumericProperty(0)
     feedback_text = StringProperty("")
     feedback_state = OptionProperty("none", options=["none", "sending", "sent", "failed"])
@@ -159,6 +170,9 @@ class PagerViewModel(EventDispatcher):
     def set_language(self, lang: str) -> None:
         self.lang = lang
         self._save_session()
+
+    def dismiss_stood_down(self) -> None:
+        self.core.dismiss_stood_down()
 
     def choose_eta(self, minutes: int) -> None:
         self.eta = 0 if self.eta == minutes else minutes
@@ -241,7 +255,12 @@ class PagerViewModel(EventDispatcher):
             "pager.signin.store_device", lang, store=holder.store, device=holder.device
         )
         self.online = core.online
-        self.link_text = tr("pager.link.online" if core.online else "pager.link.offline", lang)
+        self.link_text = tr("pager.link.online" if core.online else "pager.offline.short", lang)
+        self.stood_down_text = "\n".join(
+            tr(f"pager.stood_down.{notice.reason}", lang, counter=keep_together(notice.counter))
+            + (f" · {tr('pager.drill', lang)}" if notice.drill else "")
+            for notice in reversed(core.stood_down)
+        )
         self.ringing = core.ringing
         now = core.now()
         active = core.active()
@@ -267,23 +286,31 @@ class PagerViewModel(EventDispatcher):
     def _show(self, alert: PagerAlert | None, now: object) -> None:
         self.has_alert = alert is not None
         if alert is None:
-            self.alert_ringing = False
+            self.alert_ringing = self.takeover = False
             return
         lang, view = self.lang, alert.view
         self.level = view.level
         self.drill = view.drill
         self.alert_ringing = alert.ringing
         self.band_text = tr(f"pager.{view.level}_needed", lang)
+        self.drill_text = tr("pager.takeover.drill_band", lang) if view.drill else ""
+        counter = keep_together(view.counter or view.kiosk)
+        self.raised_at_text = tr("pager.takeover.raised_at", lang, counter=counter)
+        self.risk = view.context.risk or ""
+        self.risk_text = (
+            tr("pager.info.risk", lang, risk=tr(f"risk.{view.context.risk}", lang))
+            if view.context.risk
+            else ""
+        )
         age = format_duration(alert.age_s(now))  # type: ignore[arg-type]
         self.late_text = tr("pager.received_late", lang, t=age) if alert.late else ""
         situation = situation_title(view.context.situation, lang)
-        self.counter_text = f"{view.counter or view.kiosk} · {situation}"
+        self.counter_text = f"{counter} · {situation}"
+        self.situation_text = situation
         parts = []
         ctx = view.context
         if ctx.step_index is not None and ctx.step_count:
             parts.append(tr("pager.info.step", lang, n=ctx.step_index + 1, total=ctx.step_count))
-        if ctx.risk:
-            parts.append(tr("pager.info.risk", lang, risk=tr(f"risk.{ctx.risk}", lang)))
         if ctx.flow_started_at is not None:
             into_flow = (view.raised_at - ctx.flow_started_at).total_seconds()
             parts.append(tr("pager.info.flow", lang, t=format_duration(into_flow)))
@@ -301,6 +328,7 @@ class PagerViewModel(EventDispatcher):
             )
         self.can_go_on_scene = alert.can_go_on_scene
         self.can_resolve = alert.can_resolve
+        self.takeover = alert.can_acknowledge
 
     def _responders(self, alert: PagerAlert) -> str:
         lang, me = self.lang, self.core.holder.device
@@ -340,7 +368,8 @@ class PagerViewModel(EventDispatcher):
         return {
             "alert_id": str(view.alert_id),
             "level": view.level,
-            "title": f"{tr(f'pager.{view.level}_needed', lang)} · {view.counter or view.kiosk}",
+            "title": f"{tr(f'pager.{view.level}_needed', lang)} · "
+            + keep_together(view.counter or view.kiosk),
             "detail": detail,
             "status": " · ".join([status, *flags]),
             "ringing": alert.ringing,
@@ -362,7 +391,8 @@ class PagerViewModel(EventDispatcher):
             flags.append(tr("pager.hist.late", lang))
         return {
             "level": entry.level,
-            "title": f"{clock} · {tr(f'pager.role.{entry.level}', lang)} · {entry.counter}",
+            "title": f"{clock} · {tr(f'pager.role.{entry.level}', lang)} · "
+            + keep_together(entry.counter),
             "detail": " · ".join([situation_title(entry.situation, lang), *flags]),
             "status": f"{outcome} · {answer}",
             "ringing": False,

@@ -14,8 +14,14 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from shared.alerts import AlertView
+from shared.ui.line_breaking import keep_together
 
 LineState = Literal["done", "waiting", "alarm", "info"]
+SilentProgress = Literal["idle", "checking", "coming", "not_in_stock"]
+"""What the disguised control says: idle ("Check stock"), sent and not yet answered
+("Checking…"), answered ("On its way"), or undelivered / nobody answered ("Not in stock":
+help is *not* coming, act yourself). Innocuous words for a customer, a clear code for staff."""
+
 SENDING_GRACE = timedelta(seconds=1.5)
 """How long a queued alert may show "Sending…" while the link is up, before the panel says
 NOT DELIVERED. Long enough that a normal PUBACK (milliseconds) never flashes red on the
@@ -45,6 +51,25 @@ class Panel:
     undo_left_s: int
     dot: Literal["idle", "queued", "delivered", "answered", "alarm"]
     """The disguised control's sign, for a silent alert: see UI notes in kiosk/README."""
+    no_answer: bool = False
+    """Delivered, but nobody acknowledged by the ladder's last rung: no tick anywhere, the
+    advice becomes "until help arrives", and staff are offered the other role in one tap."""
+    add_role: str | None = None
+    """The role one tap adds while nobody answers (security for a manager alert; a security
+    alert already pages the managers)."""
+    call_number: str = ""
+    """The number to phone, shown large, while the panel is red (no-break spaces inside)."""
+
+    @property
+    def silent_progress(self) -> SilentProgress:
+        """The disguised control's words for this (silent) alert."""
+        if self.closed or not self.silent:
+            return "idle"
+        if self.dot == "alarm":
+            return "not_in_stock"
+        if self.dot == "answered":
+            return "coming"
+        return "checking"
 
 
 def mmss(delta: timedelta | float) -> str:
@@ -64,7 +89,7 @@ def build_panel(
     raised_locally_at: datetime | None = None,
 ) -> Panel:
     """The panel for ``view`` given the delivery status of its latest raise (pure)."""
-    number = emergency_number or "—"
+    number = keep_together(emergency_number) or "—"
     lines: list[PanelLine] = []
     since = raised_locally_at or view.awaiting_since
     delivered = delivery in ("delivered", "recorded")
@@ -132,7 +157,11 @@ def build_panel(
         dot = "delivered"
     else:
         dot = "queued"
+    no_answer = view.needs_call_for_help and not view.current_responders and not view.closed
     return Panel(
+        no_answer=no_answer,
+        add_role="security" if no_answer and view.level == "manager" else None,
+        call_number=number if alarm else "",
         level=view.level,
         silent=view.silent,
         drill=view.drill,

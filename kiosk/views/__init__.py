@@ -98,7 +98,7 @@ class KioskAlertScreen(KioskVmScreen):
             number = self.vm.tr("kiosk.call.number", number=self.vm.advice_number)
             advice.add_widget(Factory.KioskCallNumber(text=number))
         for text in self.vm.advice_lines:
-            advice.add_widget(Factory.WrapLabel(text=f"• {text}", color=theme.TEXT_MUTED))
+            advice.add_widget(Factory.WrapLabel(text=f"• {text}", color=theme.TEXT))
 
 
 class KioskWrapUpScreen(KioskVmScreen):
@@ -229,14 +229,20 @@ class KioskRoot(BoxLayout):
         def texts(*_args: object) -> None:
             bar.manager_text = vm.tr("escalate.manager")  # type: ignore[attr-defined]
             bar.security_text = vm.tr("escalate.security")  # type: ignore[attr-defined]
-            # never a tick for something the broker has not confirmed
-            sent = vm.alert_sent  # type: ignore[attr-defined]
-            requested = vm.tr("kiosk.bar.requested" if sent else "kiosk.bar.not_sent")  # type: ignore[attr-defined]
+            # the view-model never claims a tick the broker has not confirmed
+            subtitle = vm.bar_subtitle  # type: ignore[attr-defined]
             loud, level = vm.alert_loud, vm.alert_level  # type: ignore[attr-defined]
-            bar.manager_subtitle = requested if loud and level == "manager" else ""
-            bar.security_subtitle = requested if loud and level == "security" else ""
+            bar.manager_subtitle = subtitle if loud and level == "manager" else ""
+            bar.security_subtitle = subtitle if loud and level == "security" else ""
+            bar.highlight = vm.bar_highlight  # type: ignore[attr-defined]
 
-        vm.bind(lang=texts, alert_loud=texts, alert_level=texts, alert_sent=texts)  # type: ignore[attr-defined]
+        vm.bind(  # type: ignore[attr-defined]
+            lang=texts,
+            alert_loud=texts,
+            alert_level=texts,
+            bar_subtitle=texts,
+            bar_highlight=texts,
+        )
         texts()
         return bar
 

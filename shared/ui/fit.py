@@ -45,6 +45,14 @@ def _inside(
     return x >= ox - t and y >= oy - t and x + w <= ox + ow + t and y + h <= oy + oh + t
 
 
+def _intersection(
+    a: tuple[float, float, float, float], b: tuple[float, float, float, float]
+) -> tuple[float, float, float, float]:
+    x, y = max(a[0], b[0]), max(a[1], b[1])
+    right, top = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
+    return x, y, max(right - x, 0.0), max(top - y, 0.0)
+
+
 def misfits(root: Widget) -> list[Misfit]:
     """Every label in ``root``'s visible tree whose text or box does not fit."""
     found: list[Misfit] = []
@@ -77,7 +85,9 @@ def misfits(root: Widget) -> list[Misfit]:
         inner = clip
         scrolled = scrolled or isinstance(widget, ScrollView)
         if widget.children and widget is not root and widget.width > 0 and widget.height > 0:
-            inner = box
+            # every ancestor's box, not just the parent's: an overfilled layout pushes a
+            # whole child layout (and the labels in it) off its edge
+            inner = box if clip is None else _intersection(box, clip)
         for child in _visible_children(widget):
             walk(child, inner, scrolled)
 

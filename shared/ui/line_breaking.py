@@ -1,4 +1,4 @@
-"""Line breaking for Japanese and Chinese text, with the basic kinsoku rules.
+"""Line breaking for Japanese and Chinese text, by phrases, with the basic kinsoku rules.
 
 Kivy's text layout breaks lines only at spaces; a run of Japanese has none, so Kivy cuts it
 wherever the width runs out and a line may start with "。" or "、", or a lone "。" may sit on a
@@ -7,14 +7,28 @@ between any two ideographs or kana, but never before closing punctuation or smal
 never after an opening bracket. Text in
 other scripts (Korean included, which separates words with spaces) keeps breaking at spaces
 only. Pure logic: the caller passes a ``measure`` function (pixels of a string).
+
+Breaking between *any* two characters is legal but reads badly ("お客／様", "届きま／す。",
+"情／報"): lines prefer to end between phrases, as found by BudouX's Japanese model (a small
+pure-Python model, no network). Only a phrase wider than a whole line is cut inside, and
+then by the kinsoku rules.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 Measure = Callable[[str], float]
+NBSP = "\u00a0"
+
+
+def keep_together(text: str) -> str:
+    """``text`` with no-break spaces, so a name ("Counter 1") or a phone number ("+1 212 555
+    0100") never breaks across two lines ("Counter／1")."""
+    return text.strip().replace(" ", NBSP)
+
 
 SHORT_WORD = 6
 """A run of at most this many characters between spaces is kept whole, like a word: in
@@ -88,12 +102,54 @@ def _split_run(run: str) -> list[str]:
     return units
 
 
+@lru_cache(maxsize=1)
+def _japanese_parser():  # type: ignore[no-untyped-def]
+    import budoux
+
+    return budoux.load_default_japanese_parser()
+
+
+def phrase_units(paragraph: str) -> list[str]:
+    """The paragraph in phrases: space-separated words, and Japanese runs cut into phrases
+    (BudouX). Joined, they give the paragraph back unchanged."""
+    return list(_phrase_units(paragraph))
+
+
+@lru_cache(maxsize=2048)
+def _phrase_units(paragraph: str) -> tuple[str, ...]:
+    """Cached: a label re-wraps its text on every resize and language switch."""
+    units: list[str] = []
+    for token in _SPACE_TOKEN.findall(paragraph):
+        if len(token.rstrip(" ")) <= SHORT_WORD or not needs_cjk_breaking(token):
+            units.append(token)
+            continue
+        phrases = [p for p in _japanese_parser().parse(token) if p]
+        for phrase in phrases:  # kinsoku also between phrases: "。" never starts a unit
+            if (
+                units
+                and units[-1]
+                and not units[-1].endswith(" ")
+                and (phrase[0] in NO_LINE_START or units[-1][-1] in NO_LINE_END)
+            ):
+                units[-1] += phrase
+            else:
+                units.append(phrase)
+    return tuple(units)
+
+
 def wrap_paragraph(paragraph: str, width: float, measure: Measure) -> list[str]:
-    """Greedy filling: as many units per line as fit. A unit wider than a whole line keeps a
-    line of its own (the toolkit then cuts it, as it would have anyway)."""
+    """Greedy filling by phrases: as many per line as fit. A phrase wider than a whole line
+    is cut by the kinsoku rules; a unit that still does not fit keeps a line of its own (the
+    toolkit then cuts it, as it would have anyway)."""
+    units: list[str] = []
+    for phrase in phrase_units(paragraph):
+        if measure(phrase.rstrip()) > width and needs_cjk_breaking(phrase):
+            units.extend(_split_run(phrase))
+        else:
+            units.append(phrase)
     lines: list[str] = []
     line = ""
-    for unit in split_units(paragraph):
+    for unit in units:
         candidate = line + unit
         if not line or measure(candidate.rstrip()) <= width:
             line = candidate

@@ -21,14 +21,19 @@ SURFACE = (0.184, 0.216, 0.267, 1)
 SURFACE_HI = (0.243, 0.282, 0.341, 1)
 STRIP = (0.102, 0.122, 0.157, 1)
 TEXT = (0.957, 0.949, 0.925, 1)  # off-white
-TEXT_MUTED = (0.706, 0.733, 0.773, 1)
+TEXT_MUTED = (0.760, 0.780, 0.820, 1)
 ACCENT = (0.478, 0.667, 0.800, 1)  # calm blue for navigation
 OK = (0.475, 0.765, 0.533, 1)
 AMBER = (0.914, 0.627, 0.180, 1)  # Manager
 AMBER_DARK = (0.420, 0.275, 0.039, 1)
-RED = (0.835, 0.184, 0.184, 1)  # Security and NOT DELIVERED only
+RED = (0.776, 0.157, 0.157, 1)  # Security and NOT DELIVERED only (a fill: white text on it)
 RED_DARK = (0.420, 0.063, 0.063, 1)
-DRILL = (0.557, 0.486, 0.765, 1)
+RED_FLASH = (0.560, 0.090, 0.090, 1)  # the pager band's other phase while it flashes
+RED_TEXT = (1.0, 0.540, 0.500, 1)  # red *text* on the dark backgrounds (RED itself is 3:1)
+AMBER_FLASH = (0.992, 0.808, 0.376, 1)
+ON_AMBER = (0.10, 0.08, 0.03, 1)  # text on amber fills
+ON_OK = (0.04, 0.12, 0.07, 1)  # text on green fills
+DRILL = (0.400, 0.320, 0.620, 1)  # a fill: white text on it
 DOT_SHADES = {  # the disguised control's agreed sign: one small dot, slightly changing shade
     "idle": (0.45, 0.49, 0.55, 1),
     "queued": (0.60, 0.62, 0.66, 1),
@@ -36,7 +41,54 @@ DOT_SHADES = {  # the disguised control's agreed sign: one small dot, slightly c
     "answered": (0.86, 0.88, 0.90, 1),
     "alarm": (0.60, 0.62, 0.66, 1),  # same as queued: a silent alert never turns red
 }
-STATE_COLOURS = {"done": OK, "waiting": TEXT_MUTED, "alarm": RED, "info": TEXT_MUTED}
+STATE_COLOURS = {"done": OK, "waiting": TEXT_MUTED, "alarm": RED_TEXT, "info": TEXT_MUTED}
+RISK_CHIPS = {  # (fill, text) of the pager's risk chip
+    "low": (OK, ON_OK),
+    "medium": (AMBER, ON_AMBER),
+    "high": (RED, TEXT),
+}
+
+DARK_BACKGROUNDS = {
+    "BG": BG,
+    "SURFACE": SURFACE,
+    "SURFACE_HI": SURFACE_HI,
+    "STRIP": STRIP,
+    "RED_DARK": RED_DARK,
+    "AMBER_DARK": AMBER_DARK,
+}
+TEXT_ON_DARK = {
+    "TEXT": TEXT,
+    "TEXT_MUTED": TEXT_MUTED,
+    "RED_TEXT": RED_TEXT,
+    "AMBER": AMBER,
+    "OK": OK,
+}
+"""Every text colour the screens put on the dark backgrounds."""
+BUTTON_TEXT = ("TEXT", "TEXT_MUTED")
+"""The only text colours put on SURFACE_HI (buttons) and AMBER_DARK (the manager banner)."""
+TEXT_BACKGROUNDS: dict[str, tuple[str, ...]] = {
+    "BG": tuple(TEXT_ON_DARK),
+    "SURFACE": tuple(TEXT_ON_DARK),
+    "STRIP": tuple(TEXT_ON_DARK),
+    "RED_DARK": tuple(TEXT_ON_DARK),
+    "SURFACE_HI": BUTTON_TEXT,
+    "AMBER_DARK": BUTTON_TEXT,
+}
+"""Which text colours each dark background carries (the contrast test checks each pair)."""
+TEXT_ON_FILLS: tuple[tuple[str, tuple[float, ...], tuple[float, ...], bool], ...] = (
+    # (what, text, fill, large text only)
+    ("text on red", TEXT, RED, False),
+    ("text on flashing red", TEXT, RED_FLASH, False),
+    ("text on amber", ON_AMBER, AMBER, False),
+    ("text on flashing amber", ON_AMBER, AMBER_FLASH, False),
+    ("text on green", ON_OK, OK, False),
+    ("text on drill", TEXT, DRILL, False),
+    ("dark text on accent", BG, ACCENT, False),
+    ("accent headings", ACCENT, BG, False),
+    ("accent on surfaces", ACCENT, SURFACE, False),
+    *((f"risk {risk} chip", text, fill, False) for risk, (fill, text) in RISK_CHIPS.items()),
+)
+"""The other text/fill pairs the screens use. WCAG 2.x: 4.5:1, or 3:1 for large text."""
 
 # Metrics (numbers in dp or sp; the kv files apply dp()/sp()) ---------------------------
 TARGET_MIN_DP = 48
@@ -48,8 +100,11 @@ PADDING_DP = 24
 BODY_SP = 22
 SMALL_SP = 18  # status strip only (secondary information, never instructions)
 TITLE_SP = 26
-STEP_SP = 34
-STEP_SP_SMALL = 30
+STEP_SP = 30
+STEP_SP_SMALL = 27
+SAY_SP = 38  # the say-script is the largest text on the step screen: staff read it out
+SAY_SP_SMALL = 32
+SAY_MAX_LINES = 3
 STEP_MAX_LINES = 4
 ESCALATION_SP = 30
 

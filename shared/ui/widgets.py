@@ -4,8 +4,9 @@
 Widgets (rules and sizes in widgets.kv):
 - ``KinsokuLabel``: a Label that breaks Japanese text by the kinsoku rules (base of the rest).
 - ``WrapLabel``: wraps to its width and grows to its text's height (never clips).
-- ``StepLabel``: a WrapLabel at 34 sp that drops to 30 sp when the text would run past four
-  lines (UI.md: "shrink step text one notch before wrapping past four lines").
+- ``StepLabel``: a WrapLabel at 30 sp that drops one notch when the text would run past four
+  lines (UI.md: "shrink step text one notch before wrapping past four lines"); the
+  say-script uses it at 38 sp, the largest text of the step screen.
 - ``BoxLabel``: wraps inside a fixed box (for grids and tiles).
 - ``CalmButton``: rounded, ≥ 48 dp, wrapping centred text; ``bg`` sets its colour.
 - ``EscalationButton`` / ``EscalationBar``: ≥ 96 dp tall, 24 dp apart, icon + word + colour.
@@ -68,7 +69,8 @@ class BoxLabel(KinsokuLabel):
 
 
 class StepLabel(WrapLabel):
-    """Step text: 34 sp, one notch smaller (30 sp) rather than wrapping past four lines."""
+    """Step text: ``big_sp``, one notch smaller (``small_sp``) rather than wrapping past
+    ``max_lines`` lines."""
 
     big_sp = NumericProperty(theme.STEP_SP)
     small_sp = NumericProperty(theme.STEP_SP_SMALL)
@@ -99,28 +101,67 @@ class CalmButton(ButtonBehavior, KinsokuLabel):
 
 
 class HoldButton(CalmButton):
-    """Fires ``on_hold`` after ``hold_seconds`` of continuous press."""
+    """Fires ``on_hold`` after ``hold_seconds`` of continuous press; a shorter press fires
+    ``on_tap`` instead. ``progress`` (0..1) fills while held when ``show_progress`` is set
+    (hold-to-cancel shows it; the hidden gestures do not)."""
 
     hold_seconds = NumericProperty(3.0)
-    __events__ = ("on_hold",)
+    progress = NumericProperty(0.0)
+    show_progress = BooleanProperty(False)
+    __events__ = ("on_hold", "on_tap")
 
     def on_press(self) -> None:
-        self._hold = Clock.schedule_once(lambda _dt: self.dispatch("on_hold"), self.hold_seconds)
+        self._held = False
+        self._pressed_at = Clock.get_boottime()
+        self._hold = Clock.schedule_once(self._fire, self.hold_seconds)
+        self._fill = Clock.schedule_interval(self._advance, 1 / 30)
+
+    def _advance(self, _dt: float) -> None:
+        elapsed = Clock.get_boottime() - getattr(self, "_pressed_at", 0.0)
+        self.progress = min(1.0, elapsed / max(self.hold_seconds, 0.01))
+
+    def _fire(self, _dt: float) -> None:
+        self._held = True
+        self._stop_fill()
+        self.dispatch("on_hold")
+
+    def _stop_fill(self) -> None:
+        fill = getattr(self, "_fill", None)
+        if fill is not None:
+            fill.cancel()
+        self.progress = 0.0
 
     def on_release(self) -> None:
         hold = getattr(self, "_hold", None)
         if hold is not None:
             hold.cancel()
+        self._stop_fill()
+        if not getattr(self, "_held", False):
+            self.dispatch("on_tap")
 
     def on_hold(self) -> None:
         """Default handler (bind in kv)."""
+
+    def on_tap(self) -> None:
+        """A press released before the hold time (bind in kv)."""
 
 
 class Icon(Widget):
     """A simple shape icon drawn on the canvas in ``color``."""
 
     kind = OptionProperty(
-        "circle", options=("check", "circle", "warning", "person", "shield", "dot", "bullet")
+        "circle",
+        options=(
+            "check",
+            "circle",
+            "warning",
+            "person",
+            "shield",
+            "dot",
+            "bullet",
+            "box",
+            "box_checked",
+        ),
     )
     color = ColorProperty(theme.TEXT)
 
@@ -150,6 +191,24 @@ class Icon(Widget):
                     cap="round",
                     joint="round",
                 )
+            elif self.kind in ("box", "box_checked"):
+                inset = s * 0.1
+                side = s - 2 * inset
+                Line(rectangle=(x0 + inset, y0 + inset, side, side), width=w * 0.8)
+                if self.kind == "box_checked":
+                    Line(
+                        points=[
+                            x0 + s * 0.25,
+                            y0 + s * 0.5,
+                            x0 + s * 0.44,
+                            y0 + s * 0.3,
+                            x0 + s * 0.78,
+                            y0 + s * 0.74,
+                        ],
+                        width=w * 1.2,
+                        cap="round",
+                        joint="round",
+                    )
             elif self.kind == "circle":
                 Line(circle=(self.center_x, self.center_y, s * 0.38), width=w * 0.8)
             elif self.kind in ("dot", "bullet"):
@@ -205,6 +264,9 @@ class EscalationButton(CalmButton):
 
     level = OptionProperty("manager", options=("manager", "security"))
     subtitle = StringProperty("")
+    highlight = BooleanProperty(False)
+    """Outlined: the playbook (or a no-answer) says this is the button to use now. A steady
+    outline, never a flash: the customer can see the kiosk (UI.md)."""
 
 
 class EscalationBar(BoxLayout):
@@ -214,6 +276,8 @@ class EscalationBar(BoxLayout):
     security_text = StringProperty("SECURITY")
     manager_subtitle = StringProperty("")
     security_subtitle = StringProperty("")
+    highlight = StringProperty("")
+    """'manager', 'security' or '': which button is outlined."""
     __events__ = ("on_manager", "on_security")
 
     def on_manager(self) -> None:

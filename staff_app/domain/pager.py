@@ -31,6 +31,7 @@ from shared.alerts import AlertBook, AlertView, Routing, should_ring, should_sho
 from shared.alerts.routing import DEFAULT_ROUTING
 from shared.protocol import (
     Acknowledged,
+    AlertCancelled,
     Message,
     OnScene,
     Resolved,
@@ -100,7 +101,20 @@ class PagerAlert:
 
     @property
     def can_resolve(self) -> bool:
-        return not self.view.closed
+        """Only after acknowledging: resolving an alert nobody went to would close it unseen."""
+        return not self.view.closed and self.mine != "none"
+
+
+@dataclass(frozen=True, slots=True)
+class StoodDown:
+    """An alert this pager had on its screen or list, called off at the counter: the
+    responder on the way must hear it, not just see the alert vanish."""
+
+    alert_id: uuid.UUID
+    counter: str
+    reason: Literal["false_alarm", "resolved_at_counter"]
+    drill: bool
+    at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +186,8 @@ class PagerCore:
         self._browsing = False
         self._recheck: Handle | None = None
         self.journal = journal
+        self.stood_down: list[StoodDown] = []
+        """Alerts called off while this pager showed them, newest last, until dismissed."""
 
     # Inputs --------------------------------------------------------------------------
 
@@ -185,7 +201,10 @@ class PagerCore:
         self._changed()
 
     def link_down(self) -> None:
-        self.online = False
+        """The link dropped: say so on screen, and buzz once if this pager is on duty."""
+        was_online, self.online = self.online, False
+        if was_online and self.on_duty:
+            self._ring.connection_lost()
         self._changed()
 
     def receive(self, message: Message) -> None:
@@ -193,7 +212,23 @@ class PagerCore:
         if getattr(message, "store", None) != self.holder.store:
             return
         alert_id = getattr(message, "alert_id", None)
+        had = self._had_on_screen(alert_id)
         changed = self.book.apply(message) is not None
+        if (
+            changed
+            and had
+            and isinstance(message, AlertCancelled)
+            and message.reason in ("false_alarm", "resolved_at_counter")
+        ):
+            self.stood_down.append(
+                StoodDown(
+                    message.alert_id,
+                    self.book[message.alert_id].counter or message.device,
+                    message.reason,  # type: ignore[arg-type]
+                    message.drill,
+                    self.now(),
+                )
+            )
         if changed and alert_id is not None and alert_id not in self._arrivals:
             self._arrivals[alert_id] = self._arrival(self.book[alert_id])
         self._record(message)  # also a buffered one (its raise may come later)
@@ -241,6 +276,12 @@ class PagerCore:
         self._selected = alert_id
         self._browsing = alert_id is None
         self._changed()
+
+    def dismiss_stood_down(self) -> None:
+        """The holder has read the stood-down notice(s)."""
+        if self.stood_down:
+            self.stood_down.clear()
+            self._changed()
 
     # Actions -------------------------------------------------------------------------
 
@@ -352,6 +393,14 @@ class PagerCore:
         arrival = self._arrivals.get(alert_id) if alert_id is not None else None
         late = arrival.late if arrival is not None else None
         self.journal.append(message, received_at=self.now(), late=late)
+
+    def _had_on_screen(self, alert_id: uuid.UUID | None) -> bool:
+        """Was this alert open and visible here (listed, past its settling time)?"""
+        view = self.book.get(alert_id) if alert_id is not None else None
+        if view is None or view.closed or not should_show(self.holder.role, view, self.routing):
+            return False
+        arrival = self._arrivals.get(view.alert_id)
+        return arrival is not None and arrival.ring_from <= self.now()
 
     def _my_part(self, view: AlertView) -> MyPart:
         me = self.holder.device

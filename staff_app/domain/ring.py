@@ -35,6 +35,10 @@ PATTERNS: dict[str, RingPattern] = {
 }
 
 
+LOST_VIBRATE_S = 1.5
+"""The buzz when the connection drops: longer than any ring's, so it feels different."""
+
+
 class AudioBackend(Protocol):
     """Plays one of the two tones. Implementations must not raise: a broken speaker must
     never stop the screen from showing the alert."""
@@ -96,6 +100,7 @@ class RingController:
         self._next: Handle | None = None
         self.level: Level | None = None
         self.rings = 0
+        self.lost_notices = 0
 
     @property
     def ringing(self) -> bool:
@@ -108,6 +113,17 @@ class RingController:
         self._cancel_timer()
         self.level = level
         self._cycle()
+
+    def connection_lost(self) -> None:
+        """One chime and a long buzz: the link dropped, this pager can no longer be paged.
+        Not repeated (the screen says NOT CONNECTED until it is back), and never on top of
+        a ring already going."""
+        self.lost_notices += 1
+        if self.level is not None:
+            return
+        self._audio.play("manager")
+        if self._vibrator is not None:
+            self._vibrator.vibrate(LOST_VIBRATE_S)
 
     def stop(self) -> None:
         if self.level is None:

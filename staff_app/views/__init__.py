@@ -34,8 +34,8 @@ FLASH_S = 0.5
 
 LEVEL_COLOURS = {
     # (bright, flash) backgrounds and the text colour that reads on both.
-    "security": (theme.RED, (0.965, 0.345, 0.310, 1), theme.TEXT),
-    "manager": (theme.AMBER, (0.992, 0.808, 0.376, 1), (0.10, 0.08, 0.03, 1)),
+    "security": (theme.RED, theme.RED_FLASH, theme.TEXT),
+    "manager": (theme.AMBER, theme.AMBER_FLASH, theme.ON_AMBER),
 }
 
 
@@ -136,6 +136,23 @@ class HomeScreen(Screen):
 
 class AlertScreen(Screen):
     vm = ObjectProperty(None, allownone=True, rebind=True)
+    fill = ListProperty([0, 0, 0, 0])
+    """The whole screen's colour: the band's (flashing with it) while the alert waits for my
+    acknowledgement, else transparent."""
+
+    def on_kv_post(self, *_args: object) -> None:
+        band = self.ids.band
+        band.bind(level=self._fill, lit=self._fill)
+        self.bind(vm=self._fill)
+        self._fill()
+
+    def _fill(self, *_args: object) -> None:
+        vm, band = self.vm, self.ids.band
+        if vm is not None and getattr(self, "_watching", None) is not vm:
+            vm.bind(takeover=self._fill)
+            self._watching = vm
+        taking_over = vm is not None and vm.takeover
+        self.fill = list(band.background(band.level, band.lit)) if taking_over else [0, 0, 0, 0]
 
 
 class ResolveScreen(Screen):

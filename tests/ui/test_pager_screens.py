@@ -95,7 +95,8 @@ def test_alert_takes_over_and_touches_acknowledge_and_resolve(window) -> None:  
         screen = root.ids.sm.current_screen
         texts = [w.text for w in screen.walk() if isinstance(w, Label)]
         assert screen.name == "alert" and "SECURITY NEEDED" in texts
-        assert any("Counter 7" in t for t in texts) and audio.played == ["security"]
+        # "Counter 7" with a no-break space: a name never breaks across two lines
+        assert any("Counter\u00a07" in t for t in texts) and audio.played == ["security"]
         ack = find(root, "acknowledge")
         assert ack.height >= 96 and ack.text == "ACKNOWLEDGE — ON MY WAY"
         for tid in ("eta2", "on_scene", "resolve", "back", "duty"):

@@ -24,13 +24,36 @@ def test_japanese_lines_obey_kinsoku_and_fit(width: int) -> None:
 
 
 def test_naive_cutting_would_start_a_line_with_a_full_stop() -> None:
-    """At 140 px a plain cut puts the 15th character, "。", at the start of line 2; with
-    kinsoku the full stop takes the "う" before it down to the next line instead."""
+    """At 140 px a plain cut puts the 15th character, "。", at the start of line 2; breaking
+    by phrases ends line 1 between two phrases and keeps "もらいましょう。" whole."""
     naive = [JA[i : i + 14] for i in range(0, len(JA), 14)]
     assert naive[1].startswith("。")
     lines = wrap(JA, 140, monospace).split("\n")
-    assert lines[0] == "最後まで話してもらいましょ"
-    assert lines[1].startswith("う。")
+    assert lines[0] == "最後まで話して"
+    assert lines[1].startswith("もらいましょう。")
+
+
+@pytest.mark.parametrize(
+    "text,word",
+    [
+        ("係の者がすぐにお客様のところへ参ります。", "お客様"),
+        ("ご注文の品は明日までに届きます。", "届きます。"),
+        ("お客様の個人情報は記録しないでください。", "情報"),
+    ],
+)
+def test_japanese_words_are_not_cut_in_the_middle(text: str, word: str) -> None:
+    """The breaks the review found ("お客／様", "届きま／す。", "情／報") never happen at
+    any width where the word itself fits on a line."""
+    for width in range(10 * len(word), 10 * len(text), 10):
+        lines = wrap(text, width, monospace).split("\n")
+        assert "".join(lines) == text
+        assert any(word in line for line in lines), (width, lines)
+
+
+def test_a_phrase_longer_than_the_line_is_still_cut_by_kinsoku() -> None:
+    lines = wrap("もらいましょう。", 40, monospace).split("\n")
+    assert all(monospace(line) <= 40 for line in lines)
+    assert not any(line[0] in NO_LINE_START for line in lines)
 
 
 def test_brackets_stay_with_what_they_enclose() -> None:

@@ -51,7 +51,8 @@ def test_responder_sees_how_far_and_how_long_the_counter_got() -> None:
     vm, clock, _, _ = make()
     vm.sign_in(True)
     vm.on_message(_raise(clock, "security", 0, step_index=4, risk="high", flow_s=135))
-    assert vm.step_text == "step 5 of 7 reached · risk high · 02:15 into the guided steps"
+    assert vm.step_text == "step 5 of 7 reached · 02:15 into the guided steps"
+    assert vm.risk == "high" and vm.risk_text == "risk high"  # a coloured chip of its own
 
 
 def test_acknowledge_shows_sending_then_sent_only_when_delivered() -> None:
@@ -82,7 +83,7 @@ def test_back_to_list_and_history_after_resolve() -> None:
     vm.sign_in(True)
     vm.on_message(_raise(clock, "manager", 0, counter="Counter 3"))
     vm.show_list()
-    assert vm.screen == "home" and vm.active_items[0]["title"] == "MANAGER NEEDED · Counter 3"
+    assert vm.screen == "home" and vm.active_items[0]["title"] == "MANAGER NEEDED · Counter\u00a03"
     vm.open_alert(vm.active_items[0]["alert_id"])
     vm.start_resolve()
     assert vm.screen == "resolve"
