@@ -12,6 +12,7 @@ presence replayed at the hub's own start-up is history, not news, and pages nobo
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import uuid
 from collections.abc import Callable
@@ -36,7 +37,11 @@ MAX_SLEEP_S = 1.0
 
 
 class HubEscalation:
-    """Thread-safe wrapper around an EscalationDriver with its own ticker thread."""
+    """Thread-safe wrapper around an EscalationDriver with its own ticker thread.
+
+    Messages reach it through :meth:`feed` as soon as the hub admits them, before (and
+    whatever) the recorder does with them: a rung or a lost-kiosk page never waits behind a
+    database batch. The alert book drops repeated event ids itself."""
 
     def __init__(
         self,
@@ -57,6 +62,7 @@ class HubEscalation:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._lost_kiosks: dict[str, uuid.UUID] = {}
+        self._fed: queue.SimpleQueue[tuple[Message, bool]] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="hub-escalation", daemon=True)
 
     def start(self) -> None:
@@ -76,6 +82,11 @@ class HubEscalation:
     def _mark_synced(self) -> None:
         with self._lock:
             self.driver.presence.mark_synced()
+        self._wake.set()
+
+    def feed(self, message: Message, *, retained: bool) -> None:
+        """Hand over an admitted message (any thread); the escalation thread observes it."""
+        self._fed.put((message, retained))
         self._wake.set()
 
     def observe(self, message: Message, *, retained: bool) -> None:
@@ -120,6 +131,13 @@ class HubEscalation:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            self._wake.clear()  # before draining: a message fed from now on wakes us again
+            while True:
+                try:
+                    message, retained = self._fed.get_nowait()
+                except queue.Empty:
+                    break
+                self.observe(message, retained=retained)
             with self._lock:
                 due = self.driver.tick()
                 next_at = self.driver.next_check_at()
@@ -130,4 +148,3 @@ class HubEscalation:
             if next_at is not None:
                 sleep = min(sleep, max((next_at - datetime.now(UTC)).total_seconds(), 0.01))
             self._wake.wait(sleep)
-            self._wake.clear()

@@ -1,9 +1,17 @@
-"""The hub service: records every event of the store and publishes the alert state.
+"""The hub service: records every event of the store, in batches, and escalates.
 
 The hub is not in the paging path (kiosk → broker → pagers works without it). It subscribes
-with a persistent session and manual acknowledgement, and acknowledges a message only after its
-database commit, so a hub killed mid-write gets the message again. A database outage stops
-recording, not the store: the message stays unacknowledged and is retried until it is written.
+with a persistent session and manual acknowledgement. Three threads, each with one job:
+
+- the network thread (paho) admits each message (:meth:`Hub._admit`, the one admission point)
+  and hands it to the recorder, and to the escalation thread at once;
+- the recorder thread takes messages in batches (up to ``batch_max`` or ``batch_wait_s``,
+  whichever comes first), writes each batch in one transaction, and only then acknowledges its
+  messages to the broker, in arrival order: a hub killed mid-batch gets the whole batch again,
+  and recording is idempotent. A database outage stops recording, not the store: the batch
+  stays unacknowledged and is retried until it is written;
+- the escalation thread (:mod:`broker.escalation`) runs the ladders and pages for a lost kiosk
+  on its own clock, so neither ever waits behind a batch.
 """
 
 from __future__ import annotations
@@ -11,22 +19,33 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from broker.escalation import HubEscalation
-from broker.recorder import Recorded, Recorder, Rejected, validate
+from broker.recorder import (
+    BatchOutcome,
+    DeadLetter,
+    Incoming,
+    Outage,
+    Recorded,
+    Recorder,
+    Rejected,
+    validate,
+)
 from shared import topics
 from shared.alerts.policy import Policy, default_policy
 from shared.db.engine import make_engine, migrate, session_factory
 from shared.mqtt_link import LinkEvent, LinkState, MqttLink, Received
 from shared.protocol import (
-    AlertState,
     IncidentRecorded,
     IncidentReport,
     Message,
+    MessageQuarantined,
     Presence,
     encode,
 )
@@ -35,6 +54,12 @@ from shared.settings import DeviceConfig
 log = logging.getLogger(__name__)
 
 DB_RETRY_S = 2.0
+BATCH_MAX = 500
+"""At most this many messages per transaction. The broker sends the hub at most
+``max_inflight_messages`` unacknowledged messages at once, which bounds a batch further."""
+BATCH_WAIT_S = 0.01
+"""How long a batch waits for more messages after its first one: the added recording delay
+when the store is quiet, and the time a burst has to fill the batch."""
 
 
 @dataclass
@@ -42,11 +67,22 @@ class HubStats:
     recorded: int = 0
     duplicates: int = 0
     rejected: int = 0
+    quarantined: int = 0
+    batches: int = 0
     rejections: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class _Admitted:
+    """A message off the wire and the admission verdict: ``incoming`` or ``refusal``."""
+
+    received: Received
+    incoming: Incoming | None
+    refusal: str = ""
+
+
 class Hub:
-    """Recorder loop plus retained alert state, for one store."""
+    """Recorder loop plus escalation, for one store."""
 
     def __init__(
         self,
@@ -56,6 +92,8 @@ class Hub:
         on_recorded: Callable[[Recorded], None] | None = None,
         policy: Policy | None = None,
         counters: dict[str, str] | None = None,
+        batch_max: int = BATCH_MAX,
+        batch_wait_s: float = BATCH_WAIT_S,
     ) -> None:
         if config.role != "hub":
             raise ValueError(f"{config.device} is a {config.role}, not a hub")
@@ -66,8 +104,10 @@ class Hub:
         self.sessions = session_factory(self.engine)
         self.recorder = Recorder(self.sessions)
         self.stats = HubStats()
+        self.batch_max = batch_max
+        self.batch_wait_s = batch_wait_s
         self._on_recorded = on_recorded
-        self._inbox: queue.Queue[Received | None] = queue.Queue()
+        self._inbox: queue.Queue[_Admitted | None] = queue.Queue()
         self._stopping = threading.Event()
         store = config.store
         self._status_topic = topics.status(store, "hub", config.device)
@@ -90,7 +130,7 @@ class Hub:
                 topics.all_status(store),
                 topics.all_hub_escalations(store),
             ],
-            on_received=self._inbox.put,
+            on_received=self._admit,
             on_link_event=self._on_link_event,
             manual_ack=True,
             will=(self._status_topic, encode(self._presence(online=False, clean=False))),
@@ -116,6 +156,22 @@ class Hub:
 
     # Network thread ------------------------------------------------------------------
 
+    def _admit(self, received: Received) -> None:
+        """The one admission point: is this message acceptable on its topic? (network thread)
+
+        Admitted messages go to the escalation thread at once and to the recorder's queue;
+        refused ones go to the recorder's queue too, so that every acknowledgement leaves in
+        arrival order, as MQTT requires (MQTT 5, 4.6).
+        """
+        try:
+            message = validate(received.topic, received.payload)
+        except Rejected as error:
+            self._inbox.put(_Admitted(received, None, str(error)))
+            return
+        incoming = Incoming(message, received.topic, received.payload, datetime.now(UTC))
+        self._inbox.put(_Admitted(received, incoming))
+        self.escalation.feed(message, retained=received.retained)
+
     def _on_link_event(self, event: LinkEvent) -> None:
         if event.state is LinkState.ONLINE:
             payload = encode(self._presence(online=True, clean=True))
@@ -138,7 +194,7 @@ class Hub:
             display_name="hub",
         )
 
-    # Worker thread ---------------------------------------------------------------------
+    # Recorder thread -------------------------------------------------------------------
 
     def _try_migrate(self) -> bool:
         try:
@@ -166,73 +222,108 @@ class Hub:
         if not self._prepare_database():
             return
         while True:
-            received = self._inbox.get()
-            if received is None:
+            batch = self._next_batch()
+            if batch is None:
                 return
-            if self._handle(received):
-                self.link.ack(received)
+            if not self._handle(batch):
+                return
 
-    def _handle(self, received: Received) -> bool:
-        """Validate and record one message. False only when stopping before it was written."""
-        try:
-            message = validate(received.topic, received.payload)
-        except Rejected as error:
-            self.stats.rejected += 1
-            self.stats.rejections.append(str(error))
-            log.warning("rejected message on %s: %s", received.topic, error)
-            return True  # acknowledged, never recorded: resending it cannot make it valid
-        while not self._stopping.is_set():
+    def _next_batch(self) -> list[_Admitted] | None:
+        """Up to ``batch_max`` messages, or what came within ``batch_wait_s`` of the first."""
+        first = self._inbox.get()
+        if first is None:
+            return None
+        batch = [first]
+        deadline = time.monotonic() + self.batch_wait_s
+        while len(batch) < self.batch_max:
             try:
-                result = self.recorder.record(message)
+                item = self._inbox.get_nowait()
+            except queue.Empty:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                try:
+                    item = self._inbox.get(timeout=remaining)
+                except queue.Empty:
+                    break
+            if item is None:
+                self._inbox.put(None)  # stop after this batch
                 break
-            except SQLAlchemyError as error:
-                log.error(
-                    "database unavailable; message %s stays unacknowledged, retry in %.0f s: %s",
-                    message.event_id,
-                    DB_RETRY_S,
-                    error.__class__.__name__,
-                )
-                self._stopping.wait(DB_RETRY_S)
-        else:
+            batch.append(item)
+        return batch
+
+    def _handle(self, batch: list[_Admitted]) -> bool:
+        """Record a batch, then acknowledge it. False if stopped before it was written."""
+        for item in batch:
+            if item.incoming is None:
+                self.stats.rejected += 1
+                self.stats.rejections.append(item.refusal)
+                log.warning("rejected message on %s: %s", item.received.topic, item.refusal)
+        admitted = [item.incoming for item in batch if item.incoming is not None]
+        outcome = self._record(admitted)
+        if outcome is None:
             return False
-        if result.new:
-            self.stats.recorded += 1
-            self.escalation.observe(message, retained=received.retained)
-        else:
-            self.stats.duplicates += 1
-        self._publish_consequences(result)
-        if self._on_recorded is not None:
-            self._on_recorded(result)
+        for item in batch:  # refused ones too: resending cannot make them valid
+            self.link.ack(item.received)
+        self.stats.batches += 1
+        self._after_commit(outcome)
         return True
 
-    def _publish_consequences(self, result: Recorded) -> None:
-        message = result.message
+    def _record(self, admitted: list[Incoming]) -> BatchOutcome | None:
+        """Write the batch, retrying through outages; None if stopped first."""
+        while not self._stopping.is_set():
+            try:
+                return self.recorder.record_batch(admitted)
+            except Outage as error:
+                log.error(
+                    "database unavailable; %d message(s) stay unacknowledged, retry in %.0f s: %s",
+                    len(admitted),
+                    DB_RETRY_S,
+                    error,
+                )
+                self._stopping.wait(DB_RETRY_S)
+        return None
+
+    def _after_commit(self, outcome: BatchOutcome) -> None:
+        self.stats.recorded += len(outcome.new)
+        self.stats.duplicates += len(outcome.duplicates)
+        self.stats.quarantined += len(outcome.dead)
         store, hub = self.config.store, self.config.device
-        if isinstance(message, IncidentReport):
+        receipts = [m for m in (*outcome.new, *outcome.duplicates) if isinstance(m, IncidentReport)]
+        for letter in outcome.dead:
+            self._announce_dead_letter(letter)
+            if isinstance(letter.incoming.message, IncidentReport):
+                receipts.append(letter.incoming.message)  # kept verbatim: the kiosk may let go
+        for report in receipts:
             # a receipt every time, duplicates too: the first one may have been lost
             receipt = IncidentRecorded(
-                store=store, device=hub, report_event_id=message.event_id, for_device=message.device
+                store=store, device=hub, report_event_id=report.event_id, for_device=report.device
             )
-            self.link.publish(topics.hub_receipt(store, hub, message.device), encode(receipt))
-        alert = result.alert
-        if alert is None or not result.new:
-            return
-        topic = topics.hub_alert_state(store, hub, alert.alert_id)
-        if alert.status in ("resolved", "cancelled"):
-            self.link.publish(topic, b"", retain=True)  # clears the retained state
-            return
-        state = AlertState(
-            store=store,
-            device=hub,
-            drill=alert.drill,
-            alert_id=alert.alert_id,
-            kiosk=alert.kiosk,
-            counter=alert.counter,
-            silent=alert.silent,
-            escalation_steps=alert.escalation_steps,
-            level=alert.level,  # type: ignore[arg-type]
-            status=alert.status,  # type: ignore[arg-type]
-            raised_at=alert.raised_at,
-            responders=[alert.acknowledged_by] if alert.acknowledged_by else [],
+            self.link.publish(topics.hub_receipt(store, hub, report.device), encode(receipt))
+        if self._on_recorded is not None:
+            for message in outcome.new:
+                alert = outcome.alerts.get(getattr(message, "alert_id", None))  # type: ignore[arg-type]
+                self._on_recorded(Recorded(message, new=True, alert=alert))
+            for message in outcome.duplicates:
+                self._on_recorded(Recorded(message, new=False))
+
+    def _announce_dead_letter(self, letter: DeadLetter) -> None:
+        incoming = letter.incoming
+        log.error(
+            "quarantined a message on %s (event %s) in the dead letters: %s",
+            incoming.topic,
+            incoming.message.event_id,
+            letter.reason,
         )
-        self.link.publish(topic, encode(state), retain=True)
+        notice = MessageQuarantined(
+            store=self.config.store,
+            device=self.config.device,
+            kind=letter.kind,  # type: ignore[arg-type]
+            topic=incoming.topic[:300],
+            quarantined_event_id=incoming.message.event_id,
+            reason=letter.reason[:200],
+            drill=incoming.message.drill,
+        )
+        self.link.publish(
+            topics.hub_dead_letter(self.config.store, self.config.device), encode(notice)
+        )

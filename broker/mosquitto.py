@@ -68,7 +68,8 @@ def acl_lines(registry: Registry, device: Device) -> list[str]:
         topics.receipts_for(store, device.id),
     ]
     if device.role == "monitor":  # a read-only console: alerts and acks, never incident notes
-        return lines + [f"topic read {t}" for t in [*common_reads, topics.all_kiosk_alerts(store)]]
+        reads = [*common_reads, topics.all_kiosk_alerts(store), topics.all_dead_letters(store)]
+        return lines + [f"topic read {t}" for t in reads]
     if device.role == "kiosk":
         writes = [
             topics.kiosk_alert(store, device.id),

@@ -9,6 +9,7 @@ Scheme (v1)::
     calmdesk/v1/<store>/hub/<hub>/escalation     AlertEscalated decided by the hub
     calmdesk/v1/<store>/hub/<hub>/alert/<alert>  retained AlertState, cleared when closed
     calmdesk/v1/<store>/hub/<hub>/receipt/<dev>  IncidentRecorded receipts for one device
+    calmdesk/v1/<store>/hub/<hub>/dead_letter    MessageQuarantined notices (for consoles)
 
 The device id is also the MQTT username and client id, so the generated ACL pins every
 device to its own subtree.
@@ -24,7 +25,9 @@ from typing import Literal
 from shared.protocol import ID_PATTERN, DeviceKind
 
 ROOT = "calmdesk/v1"
-Channel = Literal["alert", "incident", "ack", "status", "escalation", "alert_state", "receipt"]
+Channel = Literal[
+    "alert", "incident", "ack", "status", "escalation", "alert_state", "receipt", "dead_letter"
+]
 
 _ID = re.compile(ID_PATTERN)
 
@@ -85,6 +88,11 @@ def hub_receipt(store: str, hub: str, device: str) -> str:
     return f"{ROOT}/{store}/hub/{hub}/receipt/{device}"
 
 
+def hub_dead_letter(store: str, hub: str) -> str:
+    _check(store, hub)
+    return f"{ROOT}/{store}/hub/{hub}/dead_letter"
+
+
 # Subscription filters -------------------------------------------------------------------
 
 
@@ -123,6 +131,11 @@ def receipts_for(store: str, device: str) -> str:
     return f"{ROOT}/{store}/hub/+/receipt/{device}"
 
 
+def all_dead_letters(store: str) -> str:
+    _check(store)
+    return f"{ROOT}/{store}/hub/+/dead_letter"
+
+
 def everything(store: str) -> str:
     _check(store)
     return f"{ROOT}/{store}/#"
@@ -133,6 +146,7 @@ _CHANNELS: dict[tuple[str, str], Channel] = {
     ("kiosk", "incident"): "incident",
     ("pager", "ack"): "ack",
     ("hub", "escalation"): "escalation",
+    ("hub", "dead_letter"): "dead_letter",
 }
 
 
