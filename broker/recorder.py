@@ -389,9 +389,13 @@ def _dead_values(letter: DeadLetter, now: datetime) -> dict[str, Any]:
 
 def _describe(error: BaseException) -> str:
     """One line naming the error, without the SQL statement and bound values."""
-    detail = getattr(error, "orig", None) or error
-    text = str(detail).strip().splitlines()[0] if str(detail).strip() else ""
-    return _printable(f"{type(detail).__name__}: {text}"[:500])
+    orig = getattr(error, "orig", None)
+    detail = orig or error
+    lines = str(detail).strip().splitlines()
+    name = type(error).__name__
+    if orig is not None and type(orig).__name__ != name:
+        name = f"{name} ({type(orig).__name__})"
+    return _printable(f"{name}: {lines[0] if lines else ''}"[:500])
 
 
 def _printable(text: str) -> str:
