@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 
 MAX_PACKET_BYTES = 4 * MAX_PAYLOAD_BYTES  # above any valid message plus topic and properties
 MAX_QUEUED_MESSAGES = 10_000  # per offline pager; the default of 1000 silently drops the rest
+MAX_INFLIGHT_MESSAGES = 1_000
+"""Unacknowledged messages in flight to one client. The hub acknowledges after each database
+batch, so this is how far ahead of the recorder its escalation can see (docs/ARCHITECTURE.md)."""
 PBKDF2_ITERATIONS = 101  # what mosquitto_passwd 2.0 writes for its "$7$" format
 
 
@@ -154,7 +157,7 @@ max_packet_size {MAX_PACKET_BYTES}
 # without it the broker's own sends wait for Nagle + delayed ACK: ~40 ms per hop, measured
 set_tcp_nodelay true
 max_queued_messages {MAX_QUEUED_MESSAGES}
-max_inflight_messages 100
+max_inflight_messages {MAX_INFLIGHT_MESSAGES}
 persistent_client_expiration 14d
 
 # save after every change: a killed broker must not lose a queued alert
