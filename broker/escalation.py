@@ -19,10 +19,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from shared.alerts.driver import EscalationDriver
-from shared.alerts.policy import Policy
+from shared.alerts.policy import Policy, decide, escalation_messages
 from shared.protocol import (
     AlertCancelled,
     AlertContext,
+    AlertEscalated,
     AlertRaised,
     Message,
     Presence,
@@ -41,7 +42,11 @@ class HubEscalation:
 
     Messages reach it through :meth:`feed` as soon as the hub admits them, before (and
     whatever) the recorder does with them: a rung or a lost-kiosk page never waits behind a
-    database batch. The alert book drops repeated event ids itself."""
+    database batch. The alert book drops repeated event ids itself.
+
+    The ladder is decided per alert, only for alerts that changed or whose next rung is due,
+    never for every open alert on every message: during a burst of a thousand open alerts, one
+    full pass costs tens of milliseconds and would eat the recorder's CPU."""
 
     def __init__(
         self,
@@ -63,6 +68,9 @@ class HubEscalation:
         self._stop = threading.Event()
         self._lost_kiosks: dict[str, uuid.UUID] = {}
         self._fed: queue.SimpleQueue[tuple[Message, bool]] = queue.SimpleQueue()
+        self._dirty: set[uuid.UUID] = set()  # alerts to decide again at the next pass
+        self._all_dirty = True  # presence changed: every open alert
+        self._next_at: dict[uuid.UUID, datetime] = {}
         self._thread = threading.Thread(target=self._run, name="hub-escalation", daemon=True)
 
     def start(self) -> None:
@@ -82,6 +90,7 @@ class HubEscalation:
     def _mark_synced(self) -> None:
         with self._lock:
             self.driver.presence.mark_synced()
+            self._all_dirty = True
         self._wake.set()
 
     def feed(self, message: Message, *, retained: bool) -> None:
@@ -93,14 +102,22 @@ class HubEscalation:
         """Feed a recorded message; may page about a lost kiosk."""
         to_send: list[Message] = []
         with self._lock:
-            self.driver.observe(message)
+            self._note(message)
             if isinstance(message, Presence) and message.kind == "kiosk" and not retained:
                 to_send = self._kiosk_presence(message)
             for outgoing in to_send:
-                self.driver.observe(outgoing)
+                self._note(outgoing)
         for outgoing in to_send:
             self._publish(outgoing)
         self._wake.set()
+
+    def _note(self, message: Message) -> None:
+        """Observe under the lock, and remember which alerts to decide again."""
+        changed = self.driver.observe(message)
+        if isinstance(message, Presence):
+            self._all_dirty = True
+        elif changed is not None:
+            self._dirty.add(changed.alert_id)
 
     def _kiosk_presence(self, presence: Presence) -> list[Message]:
         kiosk = presence.device
@@ -139,8 +156,8 @@ class HubEscalation:
                     break
                 self.observe(message, retained=retained)
             with self._lock:
-                due = self.driver.tick()
-                next_at = self.driver.next_check_at()
+                due = self._decide()
+                next_at = min(self._next_at.values(), default=None)
             for message in due:
                 log.info("escalating alert %s: %s", message.alert_id, message.step_id)
                 self._publish(message)
@@ -148,3 +165,31 @@ class HubEscalation:
             if next_at is not None:
                 sleep = min(sleep, max((next_at - datetime.now(UTC)).total_seconds(), 0.01))
             self._wake.wait(sleep)
+
+    def _decide(self) -> list[AlertEscalated]:
+        """The rungs due now, for the alerts that changed or are due (under the lock)."""
+        driver = self.driver
+        now = driver.clock()
+        if self._all_dirty:
+            candidates = {view.alert_id for view in driver.alerts.open_alerts()}
+        else:
+            candidates = self._dirty | {a for a, at in self._next_at.items() if at <= now}
+        self._all_dirty, self._dirty = False, set()
+        summary = driver.presence.summary()
+        due: list[AlertEscalated] = []
+        for alert_id in candidates:
+            view = driver.alerts.get(alert_id)
+            if view is None or view.closed:
+                self._next_at.pop(alert_id, None)
+                continue
+            decision = decide(view, now, summary, driver.policy)
+            if decision.due:
+                for message in escalation_messages(decision, view, self._store, self._hub, now=now):
+                    driver.alerts.apply(message)
+                    due.append(message)
+                decision = decide(driver.alerts[alert_id], now, summary, driver.policy)
+            if decision.next_check_at is None:
+                self._next_at.pop(alert_id, None)
+            else:
+                self._next_at[alert_id] = decision.next_check_at
+        return due

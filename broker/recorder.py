@@ -20,13 +20,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy import insert as insert_into
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import (
@@ -43,7 +44,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from shared import topics
 from shared.alerts.state import ALERT_MESSAGE_TYPES, AlertMessage, AlertView, fold
 from shared.db import mapping
-from shared.db.models import AlertRow, DeadLetterRow, EventRow, ResponderRow
+from shared.db.models import AlertRow, DeadLetterRow, EventRow, IncidentRow, ResponderRow
 from shared.protocol import (
     ESCALATION_NAMESPACE,
     Acknowledged,
@@ -61,7 +62,8 @@ from shared.protocol import (
 
 log = logging.getLogger(__name__)
 
-INSERT_CHUNK = 200  # rows per INSERT statement: far below SQLite's bound-parameter limit
+INSERT_CHUNK = 200  # ids per IN (...) list: far below SQLite's bound-parameter limit
+DECODED_CACHE = 20_000  # recent alert messages kept decoded for the next folds
 
 # Which message types each channel may carry: a pager cannot raise an alert, a kiosk cannot
 # acknowledge one, whatever its payload says.
@@ -167,6 +169,7 @@ class Recorder:
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
+        self._decoded: OrderedDict[uuid.UUID, AlertMessage] = OrderedDict()
 
     def record(self, message: Message, topic: str | None = None) -> Recorded:
         """Record one message (tools and tests; the hub records batches)."""
@@ -219,12 +222,16 @@ class Recorder:
             already = [item for item in unique if item.message.event_id not in inserted]
             self._sort_out_existing(session, already, outcome)
             fresh = [item.message for item in unique if item.message.event_id in inserted]
-            reports = [m for m in fresh if isinstance(m, IncidentReport)]
-            session.add_all(mapping.incident_row(report) for report in reports)
+            reports = [mapping.incident_values(m) for m in fresh if isinstance(m, IncidentReport)]
+            if reports:
+                session.connection().execute(insert_into(IncidentRow), reports)
             touched = {m.alert_id for m in fresh if isinstance(m, ALERT_MESSAGE_TYPES)}
-            outcome.alerts = self._rebuild_alerts(session, touched)
+            outcome.alerts = self._rebuild_alerts(session, touched, fresh)
             self._store_dead(session, outcome.dead)
             outcome.new = fresh
+        for message in fresh:  # committed: safe to reuse in later folds
+            if isinstance(message, ALERT_MESSAGE_TYPES):
+                self._remember(message)
         return outcome
 
     def _first_of_each_id(self, batch: Sequence[Incoming], outcome: BatchOutcome) -> list[Incoming]:
@@ -247,16 +254,15 @@ class Recorder:
         insert = pg_insert if _dialect(session) == "postgresql" else sqlite_insert
         now = datetime.now(UTC)
         inserted: set[uuid.UUID] = set()
-        for chunk in _chunks(batch, INSERT_CHUNK):
-            rows = [mapping.event_values(incoming.message, now) for incoming in chunk]
-            statement = (
-                insert(EventRow)
-                .values(rows)
-                .on_conflict_do_nothing(index_elements=["event_id"])
-                .returning(EventRow.event_id)
-            )
-            # rowcount is not reliable for ON CONFLICT on every driver; RETURNING is
-            inserted.update(session.scalars(statement))
+        statement = (
+            insert(EventRow.__table__)
+            .on_conflict_do_nothing(index_elements=["event_id"])
+            .returning(EventRow.__table__.c.event_id)
+        )
+        rows = [mapping.event_values(incoming.message, now) for incoming in batch]
+        # one cached statement, many rows: SQLAlchemy batches them into multi-row INSERTs
+        # ("insertmanyvalues"); RETURNING names what was new, where rowcount is unreliable
+        inserted.update(session.connection().execute(statement, rows).scalars())
         return inserted
 
     def _sort_out_existing(
@@ -281,44 +287,63 @@ class Recorder:
                 outcome.dead.append(_collision(incoming, f"a message from {device}"))
 
     def _rebuild_alerts(
-        self, session: Session, alert_ids: Iterable[uuid.UUID]
+        self, session: Session, alert_ids: Iterable[uuid.UUID], fresh: Sequence[Message]
     ) -> dict[uuid.UUID, AlertView]:
         """Fold each alert's recorded events and write its rows as the reducer sees it."""
         ids = sorted(alert_ids)
         if not ids:
             return {}
+        known = {m.event_id: m for m in fresh if isinstance(m, ALERT_MESSAGE_TYPES)}
         events: dict[uuid.UUID, list[AlertMessage]] = defaultdict(list)
+        missing: list[uuid.UUID] = []
         for chunk in _chunks(ids, INSERT_CHUNK):
-            query = select(EventRow.payload).where(EventRow.alert_id.in_(chunk))
+            query = select(EventRow.event_id).where(EventRow.alert_id.in_(chunk))
+            for event_id in session.scalars(query):
+                message = known.get(event_id) or self._decoded.get(event_id)
+                if message is None:
+                    missing.append(event_id)
+                else:
+                    events[message.alert_id].append(message)
+        for chunk in _chunks(missing, INSERT_CHUNK):  # recorded before this process started
+            query = select(EventRow.payload).where(EventRow.event_id.in_(chunk))
             for payload in session.scalars(query):
                 message = mapping.message_from_payload(payload)
                 if isinstance(message, ALERT_MESSAGE_TYPES):
                     events[message.alert_id].append(message)
+                    self._remember(message)
         views = {
             alert_id: view
             for alert_id in ids
             if (view := fold(events.get(alert_id, ()))) is not None
         }
-        if not views:
-            return {}
-        existing: dict[uuid.UUID, AlertRow] = {}
-        for chunk in _chunks(list(views), INSERT_CHUNK):
-            rows = session.scalars(select(AlertRow).where(AlertRow.alert_id.in_(chunk)))
-            existing.update((row.alert_id, row) for row in rows)
-            session.execute(delete(ResponderRow).where(ResponderRow.alert_id.in_(chunk)))
-        for alert_id, view in views.items():
-            values = mapping.alert_values(view)
-            row = existing.get(alert_id)
-            if row is None:
-                session.add(AlertRow(**values))
-            else:
-                for name, value in values.items():
-                    setattr(row, name, value)
-        session.flush()  # alert rows before their responders (foreign key)
-        responders = [row for view in views.values() for row in mapping.responder_values(view)]
-        if responders:
-            session.add_all(ResponderRow(**values) for values in responders)
+        if views:
+            self._write_alert_rows(session, views)
         return views
+
+    def _write_alert_rows(self, session: Session, views: dict[uuid.UUID, AlertView]) -> None:
+        """Upsert the alert rows and replace their responders (one statement per table)."""
+        insert = pg_insert if _dialect(session) == "postgresql" else sqlite_insert
+        alerts, responders = AlertRow.__table__, ResponderRow.__table__
+        rows = [mapping.alert_values(view) for view in views.values()]
+        upsert = insert(alerts)
+        upsert = upsert.on_conflict_do_update(
+            index_elements=["alert_id"],
+            set_={name: upsert.excluded[name] for name in rows[0] if name != "alert_id"},
+        )
+        connection = session.connection()
+        connection.execute(upsert, rows)
+        for chunk in _chunks(list(views), INSERT_CHUNK):
+            connection.execute(delete(responders).where(responders.c.alert_id.in_(chunk)))
+        people = [row for view in views.values() for row in mapping.responder_values(view)]
+        if people:
+            connection.execute(insert_into(responders), people)
+
+    def _remember(self, message: AlertMessage) -> None:
+        """Keep a committed message decoded (events never change once recorded)."""
+        self._decoded[message.event_id] = message
+        self._decoded.move_to_end(message.event_id)
+        while len(self._decoded) > DECODED_CACHE:
+            self._decoded.popitem(last=False)
 
     # Dead letters -----------------------------------------------------------------------
 

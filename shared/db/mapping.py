@@ -117,30 +117,35 @@ def _resolve_note(view: AlertView) -> str | None:
 
 def incident_row(report: IncidentReport) -> IncidentRow:
     """The ``incidents`` row of a wrap-up report (a caution always starts unapproved)."""
+    return IncidentRow(**incident_values(report))
+
+
+def incident_values(report: IncidentReport) -> dict[str, Any]:
+    """The column values of :func:`incident_row`."""
     caution = report.caution
-    return IncidentRow(
-        event_id=report.event_id,
-        incident_id=report.incident_id,
-        alert_id=report.alert_id,
-        store=report.store,
-        kiosk=report.device,
-        counter=report.counter,
-        situation=report.situation,
-        steps_reached=report.steps_reached,
-        near_miss=report.near_miss,
-        outcome=report.outcome,
-        violence_type=report.violence_type,
-        perpetrator=report.perpetrator,
-        alone_or_unable_to_get_help=report.alone_or_unable_to_get_help,
-        injuries=report.injuries,
-        notes=report.notes,
-        follow_up_needed=report.follow_up_needed,
-        follow_up_due=report.follow_up_due,
-        caution_description=caution.description if caution else None,
-        caution_reason=caution.reason if caution else None,
-        caution_approved=False,
-        completed_by_role=report.completed_by_role,
-        started_at=report.started_at,
-        reported_at=report.sent_at,
-        drill=report.drill,
-    )
+    return {
+        "event_id": report.event_id,
+        "incident_id": report.incident_id,
+        "alert_id": report.alert_id,
+        "store": report.store,
+        "kiosk": report.device,
+        "counter": report.counter,
+        "situation": report.situation,
+        "steps_reached": report.steps_reached,
+        "near_miss": report.near_miss,
+        "outcome": report.outcome,
+        "violence_type": report.violence_type,
+        "perpetrator": report.perpetrator,
+        "alone_or_unable_to_get_help": report.alone_or_unable_to_get_help,
+        "injuries": report.injuries,
+        "notes": report.notes,
+        "follow_up_needed": report.follow_up_needed,
+        "follow_up_due": report.follow_up_due,
+        "caution_description": caution.description if caution else None,
+        "caution_reason": caution.reason if caution else None,
+        "caution_approved": False,
+        "completed_by_role": report.completed_by_role,
+        "started_at": report.started_at,
+        "reported_at": report.sent_at,
+        "drill": report.drill,
+    }

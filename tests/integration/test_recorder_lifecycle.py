@@ -58,7 +58,7 @@ def deliver(url: str, delivery: Delivery) -> sessionmaker[Session]:
 
 @pytest.mark.slow
 @settings(
-    max_examples=150,
+    max_examples=100,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

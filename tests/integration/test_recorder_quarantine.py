@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from broker.hub import Hub, _Admitted
 from broker.recorder import Incoming, Outage, Recorder
 from shared import topics
+from shared.console import describe
 from shared.db.engine import make_engine, migrate, session_factory
 from shared.db.models import DeadLetterRow, EventRow, IncidentRow
 from shared.mqtt_link import Received
@@ -169,6 +170,7 @@ def test_the_hub_quarantines_a_poison_message_and_records_the_rest_of_its_batch(
         notice = decode(watch.get(timeout=5).payload)
         assert isinstance(notice, MessageQuarantined)
         assert notice.quarantined_event_id == bad.event_id and notice.kind == "refused"
+        assert describe(notice).startswith("HUB COULD NOT RECORD a message on " + topic)
 
         later = report(sid, notes="after the poison")
         assert publish_and_wait(kiosk, topic, encode(later)).ok
