@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 KIOSK_LOST_SITUATION = "kiosk_offline"
 SYNC_GRACE_S = 1.0  # retained presence arrives right after subscribing
 MAX_SLEEP_S = 1.0
+COALESCE_S = 0.02  # at most this much later than the message that makes a rung due at once
 
 
 class HubEscalation:
@@ -149,12 +150,14 @@ class HubEscalation:
     def _run(self) -> None:
         while not self._stop.is_set():
             self._wake.clear()  # before draining: a message fed from now on wakes us again
+            fed = 0
             while True:
                 try:
                     message, retained = self._fed.get_nowait()
                 except queue.Empty:
                     break
                 self.observe(message, retained=retained)
+                fed += 1
             with self._lock:
                 due = self._decide()
                 next_at = min(self._next_at.values(), default=None)
@@ -164,6 +167,10 @@ class HubEscalation:
             sleep = MAX_SLEEP_S
             if next_at is not None:
                 sleep = min(sleep, max((next_at - datetime.now(UTC)).total_seconds(), 0.01))
+            if fed:
+                # a burst: take the next messages together a moment later rather than wake per
+                # message, which would fight the recorder for the interpreter lock
+                self._stop.wait(COALESCE_S)
             self._wake.wait(sleep)
 
     def _decide(self) -> list[AlertEscalated]:
