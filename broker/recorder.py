@@ -11,8 +11,8 @@ screens use (:mod:`shared.alerts.state`, mapped by :mod:`shared.db.mapping`), so
 duplicates and restarts between batches cannot make the database disagree with a screen.
 
 A message the database refuses for its content (a poison message) must not block the others:
-the batch is then written message by message, and what is still refused goes to the dead
-letters. Only an outage (the database unreachable) stops recording: :class:`Outage`.
+the batch is then split in halves until the refused message is alone, and that one goes to the
+dead letters. Only an outage (the database unreachable) stops recording: :class:`Outage`.
 """
 
 from __future__ import annotations
@@ -193,23 +193,31 @@ class Recorder:
         except Exception as error:
             if is_outage(error):
                 raise Outage(_describe(error)) from error
-            if len(batch) > 1:
-                log.warning(
-                    "a batch of %d was refused (%s); recording it message by message",
-                    len(batch),
-                    _describe(error),
-                )
-            refusal = error
-        if len(batch) == 1:
-            return self._quarantine(batch[0], refusal)
-        outcome = BatchOutcome()
-        for incoming in batch:
-            try:
-                outcome.merge(self._commit([incoming]))
-            except Exception as error:
-                if is_outage(error):
-                    raise Outage(_describe(error)) from error
-                outcome.merge(self._quarantine(incoming, error))
+            if len(batch) == 1:
+                return self._quarantine(batch[0], error)
+            log.warning(
+                "a batch of %d was refused (%s); looking for the message at fault",
+                len(batch),
+                _describe(error),
+            )
+        middle = len(batch) // 2
+        outcome = self._split(batch[:middle])
+        outcome.merge(self._split(batch[middle:]))
+        return outcome
+
+    def _split(self, batch: Sequence[Incoming]) -> BatchOutcome:
+        """Write a part of a refused batch, halving again until the refused message is alone:
+        a few transactions more for one poison message, instead of one per message."""
+        try:
+            return self._commit(batch)
+        except Exception as error:
+            if is_outage(error):
+                raise Outage(_describe(error)) from error
+            if len(batch) == 1:
+                return self._quarantine(batch[0], error)
+        middle = len(batch) // 2
+        outcome = self._split(batch[:middle])
+        outcome.merge(self._split(batch[middle:]))
         return outcome
 
     # One transaction --------------------------------------------------------------------
@@ -357,7 +365,12 @@ class Recorder:
 
     def _quarantine(self, incoming: Incoming, error: BaseException) -> BatchOutcome:
         """Keep a message the database refused aside, in a transaction of its own."""
-        letter = DeadLetter(incoming, "refused", f"the database refused it: {_describe(error)}")
+        if isinstance(error, SQLAlchemyError):
+            reason = f"the database refused it: {_describe(error)}"
+        else:  # not the database's verdict: a message our own code cannot handle; show why
+            log.error("recording %s failed", incoming.message.event_id, exc_info=error)
+            reason = f"recording it failed: {_describe(error)}"
+        letter = DeadLetter(incoming, "refused", reason)
         try:
             with self._sessions.begin() as session:
                 self._store_dead(session, [letter])

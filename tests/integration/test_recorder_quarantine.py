@@ -106,7 +106,7 @@ def test_an_unreachable_database_is_an_outage_not_a_poison_message() -> None:
 
 
 def test_an_event_id_reused_with_other_content_is_a_collision_not_a_duplicate(
-    database_url: str, caplog: pytest.LogCaptureFixture
+    database_url: str,
 ) -> None:
     recorder, sessions = recorder_on(database_url)
     real = AlertRaised(store="demo", device="kiosk-1", level="security", counter="Counter 1")
