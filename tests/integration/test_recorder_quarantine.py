@@ -66,24 +66,26 @@ def test_a_nul_in_an_incident_report_is_quarantined_and_its_batch_recorded(
     postgres_database: str,
 ) -> None:
     recorder, sessions = recorder_on(postgres_database)
-    before, bad, after = report(notes="first"), poison(), report(notes="last")
-    incoming = [Incoming.of(before), Incoming.of(bad), Incoming.of(after)]
+    bad = poison()
+    good = [report(notes=f"report {n}") for n in range(12)]
+    messages = [*good[:7], bad, *good[7:]]
+    incoming = [Incoming.of(message) for message in messages]
 
     outcome = recorder.record_batch(incoming)
 
-    assert [m.event_id for m in outcome.new] == [before.event_id, after.event_id]
+    assert [m.event_id for m in outcome.new] == [m.event_id for m in good]
     [letter] = outcome.dead
     assert letter.kind == "refused" and "DataError" in letter.reason
-    assert count(sessions, IncidentRow) == 2 and count(sessions, EventRow) == 2
+    assert count(sessions, IncidentRow) == 12 and count(sessions, EventRow) == 12
     with sessions() as session:
         row = session.scalars(select(DeadLetterRow)).one()
-    assert (row.kind, row.event_id, row.topic) == ("refused", bad.event_id, incoming[1].topic)
-    assert row.payload == incoming[1].payload and b"\\u0000" in row.payload
+    assert (row.kind, row.event_id, row.topic) == ("refused", bad.event_id, incoming[7].topic)
+    assert row.payload == incoming[7].payload and b"\\u0000" in row.payload
     assert row.reason == letter.reason
 
     again = recorder.record_batch(incoming)  # redelivered after a crash: nothing twice
-    assert again.new == [] and len(again.duplicates) == 2 and len(again.dead) == 1
-    assert count(sessions, DeadLetterRow) == 1 and count(sessions, EventRow) == 2
+    assert again.new == [] and len(again.duplicates) == 12 and len(again.dead) == 1
+    assert count(sessions, DeadLetterRow) == 1 and count(sessions, EventRow) == 12
 
 
 @pytest.mark.postgres
