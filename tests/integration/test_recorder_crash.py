@@ -10,10 +10,12 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import Engine, create_engine, func, select, text
 
 from broker.hub import Hub
 from shared import topics
@@ -32,6 +34,7 @@ from tests.support.store import Store, eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 ALERTS = 400  # five events each: raise, ack, on scene, resolve, wrap-up report
+HOLD_S = 4.0
 
 
 def backlog(store: str) -> list[tuple[str, Message]]:
@@ -84,6 +87,21 @@ def start_hub_process(store: Store, database_url: str) -> subprocess.Popen[bytes
     )
 
 
+@contextmanager
+def held_write_lock(engine: Engine) -> Iterator[None]:
+    """Block writers to ``events`` (readers still read) until the block ends."""
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("BEGIN"))
+            connection.execute(text("LOCK TABLE events IN EXCLUSIVE MODE"))
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            connection.rollback()
+
+
 @pytest.mark.slow
 def test_hub_killed_mid_batch_records_every_event_exactly_once_after_restart(
     store: Store, database_url: str
@@ -117,11 +135,19 @@ def test_hub_killed_mid_batch_records_every_event_exactly_once_after_restart(
     hub = start_hub_process(store, database_url)
     try:
         deadline = time.monotonic() + 60
-        while recorded() < len(sent) // 10:  # draining: kill it part-way
+        while recorded() < len(sent) // 10:  # draining
             assert time.monotonic() < deadline and hub.poll() is None, "the hub never recorded"
             time.sleep(0.01)
-        hub.send_signal(signal.SIGKILL)
-        hub.wait(10)
+        # Hold the hub's next commit (as a slow disk would) while the broker keeps delivering,
+        # so the kill lands inside a batch holding messages received but not yet committed.
+        # The pause is not a deadline: it gives the broker time to process any acknowledgement
+        # sent too early (Mosquitto takes seconds to work through a burst of them while it saves
+        # its persistence file after each change), so a hub that acknowledged before its commit
+        # would lose those messages here and fail the test.
+        with held_write_lock(engine):
+            time.sleep(HOLD_S)
+            hub.send_signal(signal.SIGKILL)
+            hub.wait(10)
         killed_at = recorded()
         assert 0 < killed_at < len(sent), "the kill did not land while draining"
 
