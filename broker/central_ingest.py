@@ -105,7 +105,7 @@ def ingest_batch(
     if strangers:
         raise ValueError(f"store {store} may not forward events of {sorted(strangers)}")
     reducer = Recorder(sessions)
-    inserted = 0
+    fresh: list[Message] = []
     with sessions.begin() as session:
         insert = _insert(session)
         for event in batch:
@@ -117,14 +117,13 @@ def ingest_batch(
             )
             if session.execute(statement).scalar() is None:
                 continue  # already here: a re-send of a batch whose commit we never heard
-            inserted += 1
             message = event.message()
-            reducer._apply(session, message)  # the recorder's own reducer, not a copy
+            fresh.append(message)
             if isinstance(message, Presence):
                 _upsert_presence(session, message)
-            session.flush()
-        _upsert_sync(session, store, batch[-1], inserted)
-    return Ingested(inserted=inserted, skipped=len(batch) - inserted)
+        reducer.derive_rows(session, fresh)  # the recorder's own derivation, not a copy
+        _upsert_sync(session, store, batch[-1], len(fresh))
+    return Ingested(inserted=len(fresh), skipped=len(batch) - len(fresh))
 
 
 def _upsert_presence(session: Session, message: Presence) -> None:

@@ -1,14 +1,24 @@
-"""The hub service: records every event of the store and publishes the alert state.
+"""The hub service: records every event of the store, in batches, and escalates.
 
 The hub is not in the paging path (kiosk → broker → pagers works without it). It subscribes
-with a persistent session and manual acknowledgement, and acknowledges a message only after its
-database commit, so a hub killed mid-write gets the message again. A database outage stops
-recording, not the store: the message stays unacknowledged and is retried until it is written.
+with a persistent session and manual acknowledgement. Three threads, each with one job:
 
-Nothing is recorded before :func:`shared.authz.judge` accepts it, against the roster built from
-the registry (which the hub also publishes, retained, for the devices) and the database's
-memory of who raised each alert. The hub re-reads the registry when the file changes (and on
-SIGHUP, see broker/commands.py), so a device provisioned later is recognised everywhere.
+- the network thread (paho) admits each message (:meth:`Hub._admit`, the one admission point)
+  and hands it to the recorder, and to the escalation thread at once;
+- the recorder thread takes messages in batches (up to ``batch_max`` or ``batch_wait_s``,
+  whichever comes first), writes each batch in one transaction, and only then acknowledges its
+  messages to the broker, in arrival order: a hub killed mid-batch gets the whole batch again,
+  and recording is idempotent. A database outage stops recording, not the store: the batch
+  stays unacknowledged and is retried until it is written;
+- the escalation thread (:mod:`broker.escalation`) runs the ladders and pages for a lost kiosk
+  on its own clock, so neither ever waits behind a batch.
+
+Nothing is recorded before :func:`shared.authz.judge` accepts it (broker/admission.py), against
+the roster built from the registry (which the hub also publishes, retained, for the devices,
+broker/roster_keeper.py) and the memory of who raised each alert. With ``intake``, the hub reads
+each device through a broker session of its own (broker/intake.py), so one device's flood cannot
+push another's alert out of a queue. With ``CALMDESK_CENTRAL_URL`` set, a forwarder thread sends
+the record on to the chain's central database (broker/forwarder.py).
 """
 
 from __future__ import annotations
@@ -16,41 +26,53 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-import uuid
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
-from pydantic import ValidationError
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from broker.admission import Admission
 from broker.escalation import HubEscalation
 from broker.forwarder import forwarder_if_configured
 from broker.intake import Intake
-from broker.recorder import Recorded, Recorder
+from broker.recorder import (
+    BatchOutcome,
+    DeadLetter,
+    Incoming,
+    Outage,
+    Recorded,
+    Recorder,
+)
 from broker.registry import Registry
+from broker.roster_keeper import RosterKeeper, kiosk_counters
 from shared import topics
 from shared.alerts.policy import Policy, default_policy
-from shared.authz import RosterIndex, Verdict, judge_payload
 from shared.db.engine import make_engine, migrate, session_factory
-from shared.db.models import AlertRow
 from shared.mqtt_link import LinkEvent, LinkState, MqttLink, Received
 from shared.protocol import (
-    AlertState,
     DeviceKind,
     IncidentRecorded,
     IncidentReport,
     Message,
+    MessageQuarantined,
     Presence,
+    Roster,
     encode,
 )
-from shared.settings import ConfigError, DeviceConfig
+from shared.settings import DeviceConfig
 
 log = logging.getLogger(__name__)
 
 DB_RETRY_S = 2.0
-REGISTRY_POLL_S = 2.0
+BATCH_MAX = 500
+"""At most this many messages per transaction. The broker sends the hub at most
+``max_inflight_messages`` unacknowledged messages at once, which bounds a batch further."""
+BATCH_WAIT_S = 0.01
+"""How long a batch waits for more messages after its first one: the added recording delay
+when the store is quiet, and the time a burst has to fill the batch."""
 
 
 @dataclass
@@ -58,11 +80,28 @@ class HubStats:
     recorded: int = 0
     duplicates: int = 0
     rejected: int = 0
+    quarantined: int = 0
+    batches: int = 0
     rejections: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class _Admitted:
+    """A message off the wire and the admission verdict: ``incoming`` or ``refusal``; neither
+    when the verdict needed the database and it did not answer (judged again in the recorder
+    thread, which retries through outages)."""
+
+    received: Received
+    incoming: Incoming | None
+    refusal: str = ""
+
+    @property
+    def deferred(self) -> bool:
+        return self.incoming is None and not self.refusal
+
+
 class Hub:
-    """Recorder loop plus retained alert state, for one store."""
+    """Recorder loop plus escalation, for one store."""
 
     def __init__(
         self,
@@ -72,6 +111,8 @@ class Hub:
         on_recorded: Callable[[Recorded], None] | None = None,
         policy: Policy | None = None,
         counters: dict[str, str] | None = None,
+        batch_max: int = BATCH_MAX,
+        batch_wait_s: float = BATCH_WAIT_S,
         registry_path: Path | None = None,
         intake: Sequence[tuple[str, DeviceKind]] | None = None,
     ) -> None:
@@ -88,19 +129,19 @@ class Hub:
         self.sessions = session_factory(self.engine)
         self.recorder = Recorder(self.sessions)
         self.stats = HubStats()
+        self.batch_max = batch_max
+        self.batch_wait_s = batch_wait_s
         self._on_recorded = on_recorded
-        self._inbox: queue.Queue[Received | None] = queue.Queue()
+        self._inbox: queue.Queue[_Admitted | None] = queue.Queue()
         self._stopping = threading.Event()
         store = config.store
         self._status_topic = topics.status(store, "hub", config.device)
         self._escalation_topic = topics.hub_escalation(store, config.device)
         self._roster_topic = topics.hub_roster(store, config.device)
-        self._registry_path = registry_path
-        self._registry_seen: tuple[int, int] | None = None
-        self.roster = RosterIndex()
-        registry = self._read_registry()
-        if registry is not None:
-            counters = _counters(registry)
+        self.roster = RosterKeeper(registry_path, config.device, on_change=self._roster_changed)
+        if self.roster.registry is not None:
+            counters = kiosk_counters(self.roster.registry)
+        self.admission = Admission(self.roster, self.sessions)
         self.escalation = HubEscalation(
             store=store,
             hub=config.device,
@@ -121,14 +162,16 @@ class Hub:
             ]
             if intake is None
             else [topics.all_hub_escalations(store), self._status_topic],
-            on_received=self._inbox.put,
+            on_received=self._admit,
             on_link_event=self._on_link_event,
             manual_ack=True,
             will=(self._status_topic, encode(self._presence(online=False, clean=False))),
         )
-        self.intake = Intake(config, self._inbox.put, intake) if intake is not None else None
+        self.intake = Intake(config, self._admit, intake) if intake is not None else None
         self._worker = threading.Thread(target=self._work, name="hub-recorder", daemon=True)
-        self._watcher = threading.Thread(target=self._watch, name="hub-registry", daemon=True)
+        self._watcher = threading.Thread(
+            target=self.roster.watch, args=(self._stopping,), name="hub-registry", daemon=True
+        )
         self.forwarder = forwarder_if_configured(store, self.sessions, self.schema_ready)
 
     def start(self) -> None:
@@ -140,10 +183,24 @@ class Hub:
             self.forwarder.start()
         self.escalation.start()
         self.link.start()
-        if self._registry_path is not None:
+        if self.roster.path is not None:
             self._watcher.start()
         if self.intake is not None:
             self.intake.start()
+
+    def threads(self) -> dict[str, threading.Thread | None]:
+        """The hub's threads, for the watchdog (broker/supervisor.py)."""
+        links = [self.link, *(self.intake.links() if self.intake else [])]
+        return {
+            "recorder": self._worker if self._worker.ident else None,
+            "escalation": self.escalation.thread,
+            **({"forwarder": self.forwarder.thread} if self.forwarder is not None else {}),
+            **{f"mqtt {link.device_id}": link.network_thread for link in links},
+        }
+
+    def reload_roster(self) -> bool:
+        """Re-read the registry now (SIGHUP); False if it is unreadable."""
+        return self.roster.reload()
 
     def stop(self) -> None:
         if self.forwarder is not None:
@@ -160,11 +217,42 @@ class Hub:
 
     # Network thread ------------------------------------------------------------------
 
+    def _admit(self, received: Received) -> None:
+        """The one admission point: is this message acceptable on its topic? (network thread)
+
+        Admitted messages go to the escalation thread at once and to the recorder's queue;
+        refused ones go to the recorder's queue too, so that every acknowledgement leaves in
+        arrival order, as MQTT requires (MQTT 5, 4.6).
+        """
+        try:
+            admitted = self._judge(received)
+        except SQLAlchemyError as error:
+            log.warning(
+                "who raised the alert on %s must come from the database, which did not answer "
+                "(%s): judged again when it does",
+                received.topic,
+                error.__class__.__name__,
+            )
+            admitted = _Admitted(received, None)
+        self._inbox.put(admitted)
+        if admitted.incoming is not None:
+            self.escalation.feed(admitted.incoming.message, retained=received.retained)
+
+    def _judge(self, received: Received) -> _Admitted:
+        """The authorization rule's verdict; SQLAlchemyError if it needed the database."""
+        verdict = self.admission.judge(received)
+        if verdict.message is None:
+            return _Admitted(received, None, verdict.reason or "refused")
+        if verdict.reason:
+            log.warning("corrected message on %s: %s", received.topic, verdict.reason)
+        incoming = Incoming(verdict.message, received.topic, received.payload, datetime.now(UTC))
+        return _Admitted(received, incoming)
+
     def _on_link_event(self, event: LinkEvent) -> None:
         if event.state is LinkState.ONLINE:
             payload = encode(self._presence(online=True, clean=True))
             self.link.publish(self._status_topic, payload, retain=True)
-            self._publish_roster(connected=True)
+            self._publish_roster(self.roster.index.roster, connected=True)
             self.escalation.connected()
 
     def _publish_own(self, message: Message) -> None:
@@ -172,8 +260,17 @@ class Hub:
         they come back, like everyone else's."""
         self.link.publish(self._escalation_topic, encode(message))
 
+    def _roster_changed(self, roster: Roster, registry: Registry) -> None:
+        self.escalation.set_counters(kiosk_counters(registry))
+        self._publish_roster(roster)
+
+    def _publish_roster(self, roster: Roster | None, *, connected: bool = False) -> None:
+        # offline, it is published on connecting
+        if roster is not None and (connected or self.link.connected):
+            self.link.publish(self._roster_topic, encode(roster), retain=True)
+
     def _presence(self, *, online: bool, clean: bool) -> Presence:
-        entry = self.roster.entry(self.config.device)
+        entry = self.roster.index.entry(self.config.device)
         return Presence(
             store=self.config.store,
             device=self.config.device,
@@ -184,76 +281,7 @@ class Hub:
             display_name=entry.display_name if entry is not None else "hub",
         )
 
-    # Roster ------------------------------------------------------------------------------
-
-    def reload_roster(self) -> bool:
-        """Re-read the registry; publish the roster if it changed. False if it is unreadable
-        (the previous roster stays in force)."""
-        previous = self.roster.roster
-        registry = self._read_registry()
-        if registry is None:
-            return False
-        if previous is None or previous.devices != self.roster.roster.devices:  # type: ignore[union-attr]
-            self.escalation.set_counters(_counters(registry))
-            self._publish_roster()
-        return True
-
-    def _read_registry(self) -> Registry | None:
-        """Load the registry into ``self.roster``; None (roster unchanged) if unusable."""
-        if self._registry_path is None:
-            return None
-        try:
-            stat = self._registry_path.stat()
-            registry = Registry.load(self._registry_path)
-            roster = registry.roster(self.config.device)
-        except (OSError, ConfigError, ValidationError) as error:
-            log.error("registry not usable, keeping the previous roster: %s", error)
-            return None
-        self._registry_seen = (stat.st_mtime_ns, stat.st_size)
-        if self.roster.roster is None or self.roster.roster.devices != roster.devices:
-            self.roster = RosterIndex(roster)
-            log.info("roster of store %s: %d device(s)", roster.store, len(roster.devices))
-        return registry
-
-    def _publish_roster(self, *, connected: bool = False) -> None:
-        roster = self.roster.roster
-        # offline, it is published on connecting
-        if roster is not None and (connected or self.link.connected):
-            self.link.publish(self._roster_topic, encode(roster), retain=True)
-
-    def _watch(self) -> None:
-        """Reload the roster when the registry file changes (``calmdesk provision``)."""
-        assert self._registry_path is not None
-        while not self._stopping.wait(REGISTRY_POLL_S):
-            try:
-                stat = self._registry_path.stat()
-            except OSError:
-                continue
-            if (stat.st_mtime_ns, stat.st_size) != self._registry_seen:
-                self.reload_roster()
-
-    def _owner_of(self, alert_id: uuid.UUID) -> str | None:
-        """Who raised an alert, from the database (the one memory that survives restarts)."""
-        with self.sessions() as session:
-            return session.scalar(select(AlertRow.kiosk).where(AlertRow.alert_id == alert_id))
-
-    def _judge(self, received: Received) -> Verdict:
-        """The authorization rule; a database error propagates (an outage: retried)."""
-        try:
-            return judge_payload(
-                received.topic,
-                received.payload,
-                retained=received.retained,
-                roster=self.roster,
-                owner_of=self._owner_of,
-            )
-        except SQLAlchemyError:
-            raise
-        except Exception as error:  # a bug in the rule must not stop the recorder thread
-            log.exception("could not judge a message on %s", received.topic)
-            return Verdict(None, f"could not be judged ({error.__class__.__name__})")
-
-    # Worker thread ---------------------------------------------------------------------
+    # Recorder thread -------------------------------------------------------------------
 
     def _try_migrate(self) -> bool:
         try:
@@ -281,94 +309,143 @@ class Hub:
         if not self._prepare_database():
             return
         while True:
-            received = self._inbox.get()
-            if received is None:
+            batch = self._next_batch()
+            if batch is None:
                 return
-            if self._handle(received):
-                link = self.intake.link_for(received.topic) if self.intake else None
-                (link or self.link).ack(received)
+            if not self._handle(batch):
+                return
 
-    def threads(self) -> dict[str, threading.Thread | None]:
-        """The hub's threads, for the watchdog (broker/supervisor.py)."""
-        links = [self.link, *(self.intake.links() if self.intake else [])]
-        return {
-            "recorder": self._worker if self._worker.ident else None,
-            "escalation": self.escalation.thread,
-            **({"forwarder": self.forwarder.thread} if self.forwarder is not None else {}),
-            **{f"mqtt {link.device_id}": link.network_thread for link in links},
-        }
-
-    def _handle(self, received: Received) -> bool:
-        """Judge and record one message. False only when stopping before it was written."""
-        while not self._stopping.is_set():
+    def _next_batch(self) -> list[_Admitted] | None:
+        """Up to ``batch_max`` messages, or what came within ``batch_wait_s`` of the first."""
+        first = self._inbox.get()
+        if first is None:
+            return None
+        batch = [first]
+        deadline = time.monotonic() + self.batch_wait_s
+        while len(batch) < self.batch_max:
             try:
-                # the judge reads the database (who raised the alert): inside the retry loop
-                verdict = self._judge(received)
-                if verdict.message is None:
+                item = self._inbox.get_nowait()
+            except queue.Empty:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
                     break
-                message = verdict.message
-                result = self.recorder.record(message)
+                try:
+                    item = self._inbox.get(timeout=remaining)
+                except queue.Empty:
+                    break
+            if item is None:
+                self._inbox.put(None)  # stop after this batch
                 break
-            except SQLAlchemyError as error:
-                log.error(
-                    "database unavailable; message on %s stays unacknowledged, retry in %.0f s: %s",
-                    received.topic,
-                    DB_RETRY_S,
-                    error.__class__.__name__,
-                )
-                self._stopping.wait(DB_RETRY_S)
-        else:
+            batch.append(item)
+        return batch
+
+    def _handle(self, batch: list[_Admitted]) -> bool:
+        """Record a batch, then acknowledge it. False if stopped before it was written."""
+        batch = self._judge_deferred(batch)
+        if batch is None:
             return False
-        if verdict.message is None:
-            self.stats.rejected += 1
-            self.stats.rejections.append(verdict.reason)
-            log.warning("rejected message on %s: %s", received.topic, verdict.reason)
-            return True  # acknowledged, never recorded: resending it cannot make it valid
-        if verdict.reason:
-            log.warning("corrected message on %s: %s", received.topic, verdict.reason)
-        if result.new:
-            self.stats.recorded += 1
-            self.escalation.observe(message, retained=received.retained)
-        else:
-            self.stats.duplicates += 1
-        self._publish_consequences(result)
-        if self._on_recorded is not None:
-            self._on_recorded(result)
+        for item in batch:
+            if item.incoming is None:
+                self.stats.rejected += 1
+                self.stats.rejections.append(item.refusal)
+                log.warning("rejected message on %s: %s", item.received.topic, item.refusal)
+        admitted = [item.incoming for item in batch if item.incoming is not None]
+        outcome = self._record(admitted)
+        if outcome is None:
+            return False
+        for item in batch:  # refused ones too: resending cannot make them valid
+            self._link_of(item.received).ack(item.received)
+        self.stats.batches += 1
+        self._after_commit(outcome)
         return True
 
-    def _publish_consequences(self, result: Recorded) -> None:
-        message = result.message
+    def _link_of(self, received: Received) -> MqttLink:
+        """The session a message came in on, which is the one that must acknowledge it."""
+        link = self.intake.link_for(received.topic) if self.intake is not None else None
+        return link or self.link
+
+    def _judge_deferred(self, batch: list[_Admitted]) -> list[_Admitted] | None:
+        """Judge again what admission could not (the database was down), retrying through the
+        outage; None if stopped first."""
+        if not any(item.deferred for item in batch):
+            return batch
+        judged: list[_Admitted] = []
+        for item in batch:
+            while item.deferred and not self._stopping.is_set():
+                try:
+                    item = self._judge(item.received)
+                except SQLAlchemyError as error:
+                    log.error(
+                        "database unavailable; message on %s stays unacknowledged, retry in "
+                        "%.0f s: %s",
+                        item.received.topic,
+                        DB_RETRY_S,
+                        error.__class__.__name__,
+                    )
+                    self._stopping.wait(DB_RETRY_S)
+                    continue
+                if item.incoming is not None:
+                    self.escalation.feed(item.incoming.message, retained=item.received.retained)
+            if item.deferred:
+                return None
+            judged.append(item)
+        return judged
+
+    def _record(self, admitted: list[Incoming]) -> BatchOutcome | None:
+        """Write the batch, retrying through outages; None if stopped first."""
+        while not self._stopping.is_set():
+            try:
+                return self.recorder.record_batch(admitted)
+            except Outage as error:
+                log.error(
+                    "database unavailable; %d message(s) stay unacknowledged, retry in %.0f s: %s",
+                    len(admitted),
+                    DB_RETRY_S,
+                    error,
+                )
+                self._stopping.wait(DB_RETRY_S)
+        return None
+
+    def _after_commit(self, outcome: BatchOutcome) -> None:
+        self.stats.recorded += len(outcome.new)
+        self.stats.duplicates += len(outcome.duplicates)
+        self.stats.quarantined += len(outcome.dead)
         store, hub = self.config.store, self.config.device
-        if isinstance(message, IncidentReport):
+        receipts = [m for m in (*outcome.new, *outcome.duplicates) if isinstance(m, IncidentReport)]
+        for letter in outcome.dead:
+            self._announce_dead_letter(letter)
+            if isinstance(letter.incoming.message, IncidentReport):
+                receipts.append(letter.incoming.message)  # kept verbatim: the kiosk may let go
+        for report in receipts:
             # a receipt every time, duplicates too: the first one may have been lost
             receipt = IncidentRecorded(
-                store=store, device=hub, report_event_id=message.event_id, for_device=message.device
+                store=store, device=hub, report_event_id=report.event_id, for_device=report.device
             )
-            self.link.publish(topics.hub_receipt(store, hub, message.device), encode(receipt))
-        alert = result.alert
-        if alert is None or not result.new:
-            return
-        topic = topics.hub_alert_state(store, hub, alert.alert_id)
-        if alert.status in ("resolved", "cancelled"):
-            self.link.publish(topic, b"", retain=True)  # clears the retained state
-            return
-        state = AlertState(
-            store=store,
-            device=hub,
-            drill=alert.drill,
-            alert_id=alert.alert_id,
-            kiosk=alert.kiosk,
-            counter=alert.counter,
-            silent=alert.silent,
-            escalation_steps=alert.escalation_steps,
-            level=alert.level,  # type: ignore[arg-type]
-            status=alert.status,  # type: ignore[arg-type]
-            raised_at=alert.raised_at,
-            responders=[alert.acknowledged_by] if alert.acknowledged_by else [],
+            self.link.publish(topics.hub_receipt(store, hub, report.device), encode(receipt))
+        if self._on_recorded is not None:
+            for message in outcome.new:
+                alert = outcome.alerts.get(getattr(message, "alert_id", None))  # type: ignore[arg-type]
+                self._on_recorded(Recorded(message, new=True, alert=alert))
+            for message in outcome.duplicates:
+                self._on_recorded(Recorded(message, new=False))
+
+    def _announce_dead_letter(self, letter: DeadLetter) -> None:
+        incoming = letter.incoming
+        log.error(
+            "quarantined a message on %s (event %s) in the dead letters: %s",
+            incoming.topic,
+            incoming.message.event_id,
+            letter.reason,
         )
-        self.link.publish(topic, encode(state), retain=True)
-
-
-def _counters(registry: Registry) -> dict[str, str]:
-    """Counter names for the alerts the hub raises when a kiosk drops off the network."""
-    return {d.id: d.counter or d.display_name for d in registry.by_role("kiosk")}
+        notice = MessageQuarantined(
+            store=self.config.store,
+            device=self.config.device,
+            kind=letter.kind,  # type: ignore[arg-type]
+            topic=incoming.topic[:300],
+            quarantined_event_id=incoming.message.event_id,
+            reason=letter.reason[:200],
+            drill=incoming.message.drill,
+        )
+        self.link.publish(
+            topics.hub_dead_letter(self.config.store, self.config.device), encode(notice)
+        )

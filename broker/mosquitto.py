@@ -38,6 +38,9 @@ MAX_PACKET_BYTES = 4 * MAX_PAYLOAD_BYTES  # above any valid message plus topic a
 # messages; beyond either limit Mosquitto drops silently. Numbers and reasons: docs/RELIABILITY.md
 MAX_QUEUED_MESSAGES = 10_000
 MAX_QUEUED_BYTES = 32 * 1024 * 1024
+MAX_INFLIGHT_MESSAGES = 1_000
+"""Unacknowledged messages in flight to one client. The hub acknowledges after each database
+batch, so this is how far ahead of the recorder its escalation can see (docs/ARCHITECTURE.md)."""
 PBKDF2_ITERATIONS = 101  # what mosquitto_passwd 2.0 writes for its "$7$" format
 
 
@@ -76,7 +79,8 @@ def acl_lines(registry: Registry, device: Device) -> list[str]:
         topics.all_rosters(store),
     ]
     if device.role == "monitor":  # a read-only console: alerts and acks, never incident notes
-        return lines + [f"topic read {t}" for t in [*common_reads, topics.all_kiosk_alerts(store)]]
+        reads = [*common_reads, topics.all_kiosk_alerts(store), topics.all_dead_letters(store)]
+        return lines + [f"topic read {t}" for t in reads]
     if device.role == "kiosk":
         writes = [
             topics.kiosk_alert(store, device.id),
@@ -174,7 +178,7 @@ max_packet_size {MAX_PACKET_BYTES}
 set_tcp_nodelay true
 max_queued_messages {MAX_QUEUED_MESSAGES}
 max_queued_bytes {MAX_QUEUED_BYTES}
-max_inflight_messages 100
+max_inflight_messages {MAX_INFLIGHT_MESSAGES}
 persistent_client_expiration 14d
 {_tls_listener(files, registry)}
 # save after every change: a killed broker must not lose a queued alert

@@ -46,6 +46,7 @@ from shared.protocol import (
     IncidentRecorded,
     IncidentReport,
     Message,
+    MessageQuarantined,
     OnScene,
     Presence,
     ProtocolError,
@@ -71,11 +72,12 @@ CHANNEL_TYPES: dict[str, tuple[type[Message], ...]] = {
     "alert_state": (AlertState,),
     "receipt": (IncidentRecorded,),
     "roster": (Roster,),
+    "dead_letter": (MessageQuarantined,),
 }
 """Which message types each channel may carry: a pager cannot raise an alert, a kiosk cannot
 acknowledge one, whatever its payload says."""
 
-NEVER_RETAINED = frozenset({"alert", "incident", "ack", "escalation", "receipt"})
+NEVER_RETAINED = frozenset({"alert", "incident", "ack", "escalation", "receipt", "dead_letter"})
 
 OwnerOf = Callable[[uuid.UUID], str | None]
 """Who raised an alert (a device id), or None if the caller has not seen it raised."""

@@ -20,6 +20,7 @@ from shared.protocol import (
     AlertRaised,
     AlertState,
     Message,
+    MessageQuarantined,
     OnScene,
     Presence,
     Resolved,
@@ -106,6 +107,9 @@ def describe(message: Message) -> str:
         duty = ", on duty" if message.on_duty else ""
         who = message.display_name or message.role
         return f"{message.kind} {message.device} ({who}) {state}{duty}"
+    if isinstance(message, MessageQuarantined):
+        what = f"{message.topic} ({message.kind})"
+        return f"HUB COULD NOT RECORD a message on {what}: {message.reason}"
     if isinstance(message, AlertState):
         return f"alert {message.alert_id} is {message.status}"
     return message.type  # type: ignore[attr-defined, no-any-return]
@@ -138,6 +142,7 @@ def start_watching(data_dir: Path, device: str, stop: threading.Event) -> Device
             topics.all_pager_acks(store),
             topics.all_status(store),
             topics.all_hub_escalations(store),
+            topics.all_dead_letters(store),
         ],
         on_message=print_event,
         on_link=link,

@@ -313,6 +313,18 @@ class AlertState(Message):
     escalation_steps: int = Field(default=0, ge=0)
 
 
+class MessageQuarantined(Message):
+    """The hub kept a message aside instead of recording it (its dead letters): the database
+    refused the content, or the event id already belonged to a different message. Someone
+    should look; the raw payload is in the hub's database, never in this notice."""
+
+    type: Literal["message_quarantined"] = "message_quarantined"
+    kind: Literal["refused", "collision"]
+    topic: Annotated[str, Field(max_length=300)]
+    quarantined_event_id: uuid.UUID | None = None
+    reason: ShortText
+
+
 AnyMessage = Annotated[
     AlertRaised
     | AlertCancelled
@@ -324,7 +336,8 @@ AnyMessage = Annotated[
     | IncidentRecorded
     | Presence
     | AlertState
-    | Roster,
+    | Roster
+    | MessageQuarantined,
     Field(discriminator="type"),
 ]
 _ANY = TypeAdapter(AnyMessage)

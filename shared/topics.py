@@ -10,6 +10,7 @@ Scheme (v1)::
     calmdesk/v1/<store>/hub/<hub>/alert/<alert>  retained AlertState, cleared when closed
     calmdesk/v1/<store>/hub/<hub>/receipt/<dev>  IncidentRecorded receipts for one device
     calmdesk/v1/<store>/hub/<hub>/roster         retained Roster: the store's devices
+    calmdesk/v1/<store>/hub/<hub>/dead_letter    MessageQuarantined notices (for consoles)
 
 The device id is also the MQTT username and client id, so the generated ACL pins every
 device to its own subtree.
@@ -26,7 +27,15 @@ from shared.protocol import ID_PATTERN, DeviceKind
 
 ROOT = "calmdesk/v1"
 Channel = Literal[
-    "alert", "incident", "ack", "status", "escalation", "alert_state", "receipt", "roster"
+    "alert",
+    "incident",
+    "ack",
+    "status",
+    "escalation",
+    "alert_state",
+    "receipt",
+    "roster",
+    "dead_letter",
 ]
 
 _ID = re.compile(ID_PATTERN)
@@ -93,6 +102,11 @@ def hub_roster(store: str, hub: str) -> str:
     return f"{ROOT}/{store}/hub/{hub}/roster"
 
 
+def hub_dead_letter(store: str, hub: str) -> str:
+    _check(store, hub)
+    return f"{ROOT}/{store}/hub/{hub}/dead_letter"
+
+
 # Subscription filters -------------------------------------------------------------------
 
 
@@ -136,6 +150,11 @@ def all_rosters(store: str) -> str:
     return f"{ROOT}/{store}/hub/+/roster"
 
 
+def all_dead_letters(store: str) -> str:
+    _check(store)
+    return f"{ROOT}/{store}/hub/+/dead_letter"
+
+
 def everything(store: str) -> str:
     _check(store)
     return f"{ROOT}/{store}/#"
@@ -153,6 +172,9 @@ _CHANNELS: dict[tuple[str, str], Channel] = {
     ("pager", "ack"): "ack",
     ("hub", "escalation"): "escalation",
     ("hub", "roster"): "roster",
+
+
+    ("hub", "dead_letter"): "dead_letter",
 }
 
 

@@ -53,3 +53,17 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
     yield server.url.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture
+def postgres_database(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh database on the real PostgreSQL, for tests that are only about PostgreSQL."""
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    import sqlalchemy
+
+    name = f"p_{os.getpid()}_{abs(hash(request.node.nodeid)) % 10**8}"
+    admin = sqlalchemy.create_engine(server.url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    yield server.url.rsplit("/", 1)[0] + f"/{name}"

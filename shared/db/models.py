@@ -16,6 +16,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -275,6 +276,8 @@ class RecordHoldRow(Base):
     opened_at: Mapped[datetime]
     opened_by: Mapped[str] = mapped_column(String(64))
     closed_at: Mapped[datetime | None]
+
+
 class ForwardMark(Base):
     """How far this store's events have reached the chain's central database.
 
@@ -289,3 +292,23 @@ class ForwardMark(Base):
     last_event_id: Mapped[int] = mapped_column(Integer, default=0)
     forwarded_total: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime | None]
+
+
+class DeadLetterRow(Base):
+    """A message the recorder could not record: the database refused its content (poison), or
+    its event id already belongs to a different message (a collision, perhaps a squat). Kept
+    with the raw payload and the reason, never retried, shown in ``calmdesk watch``."""
+
+    __tablename__ = "dead_letters"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    """SHA-256 of topic and payload: the same message redelivered is kept once."""
+    store: Mapped[str] = mapped_column(String(48), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "refused" or "collision"
+    topic: Mapped[str] = mapped_column(String(300))
+    event_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[datetime]
+    recorded_at: Mapped[datetime]

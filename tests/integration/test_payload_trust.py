@@ -171,7 +171,6 @@ def test_another_kiosk_cannot_cancel_re_raise_or_escalate_an_alert(
     victim = start_pager(store, "pager-s1", tmp_path)  # on duty: the ladder waits for it
     wait_for_roster(victim)
     sid = store.store_id
-    _, states, _ = store.link("console", subscriptions=(topics.all_alert_states(sid),))
     real = raise_as(store, "kiosk-1")
     eventually(lambda: alert_row(hub, real.alert_id))
     victim.ui.until(lambda: real.alert_id in victim.core.book)
@@ -212,8 +211,6 @@ def test_another_kiosk_cannot_cancel_re_raise_or_escalate_an_alert(
         False,
     )
     assert victim.core.ringing
-    retained = [r for r in states.drain(0.3) if r.payload]
-    assert retained and b'"status":"raised"' in retained[-1].payload
 
     # the raising kiosk itself still can
     own = AlertCancelled(store=sid, device="kiosk-1", alert_id=real.alert_id, reason="false_alarm")
@@ -301,7 +298,7 @@ def test_decoys_under_rung_ids_neither_record_nor_shadow_the_real_rungs(
     real = raise_as(store, "kiosk-1", level="manager")
     eventually(lambda: alert_row(hub, real.alert_id))
 
-    # the alert id is public (retained alert state): derive every rung id and take it first
+    # the alert id is public (pagers read every alert): derive every rung id and take it first
     decoys = [
         AlertEscalated.for_step(real.alert_id, step, store=sid, device="kiosk-2", reason="decoy")
         for step in MANAGER_STEPS

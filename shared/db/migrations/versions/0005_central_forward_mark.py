@@ -1,7 +1,7 @@
 """central forwarding watermark: how far this store's events have reached the central database
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 Create Date: 2026-12-01
 """
 
