@@ -343,7 +343,7 @@ def orchestrate(args: argparse.Namespace) -> int:
                             hub.check_alive()
                             memory["hub"] = max(memory["hub"], rss_mb(hub.pid)[0])
                             memory["kiosk"] = max(memory["kiosk"], rss_mb(kiosk_pid)[0])
-                time.sleep(3.0)  # the last acknowledgements and resolutions
+                time.sleep(3.0 if args.seconds >= 10 else 1.5)  # the last acks and resolutions
                 hub_peak = rss_mb(hub.pid)[1]
                 kiosk_peak = rss_mb(kiosk_pid)[1]
                 stop.set()
