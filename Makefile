@@ -27,6 +27,9 @@ lint: setup
 bench: setup
 	.venv/bin/python -m bench.pubsub_latency
 	.venv/bin/python -m bench.alert_to_watch
+	.venv/bin/python -m bench.hub_ingest --events 3000
+	.venv/bin/python -m bench.store_load --seconds 60 --rate 10
+	$(XVFB) .venv/bin/python -m bench.tap_feedback 1000
 
 screenshots: setup
 	$(XVFB) .venv/bin/calmdesk kiosk --screenshots artifacts/screenshots/kiosk

@@ -16,6 +16,7 @@ of the figure. Run: ``.venv/bin/python -m bench.alert_to_watch [N]``.
 from __future__ import annotations
 
 import queue
+import resource
 import shutil
 import statistics
 import subprocess
@@ -26,6 +27,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from bench.support import env_note
 from shared import topics
 from tests.support.store import Store, running_store
 
@@ -52,6 +54,12 @@ class LineReader:
                 return stamp
 
 
+def children_cpu_ms() -> float:
+    """CPU time (user + system) of every child process reaped so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (usage.ru_utime + usage.ru_stime) * 1000
+
+
 def summary(name: str, samples_ms: list[float]) -> str:
     ordered = sorted(samples_ms)
     return (
@@ -60,7 +68,7 @@ def summary(name: str, samples_ms: list[float]) -> str:
     )
 
 
-def mosquitto_baseline(store: Store, n: int) -> list[float]:
+def mosquitto_baseline(store: Store, n: int) -> tuple[list[float], list[float]]:
     kiosk, console = store.device("kiosk-1"), store.device("console")
     topic = topics.kiosk_alert(store.store_id, "kiosk-1")
     common = ["-h", "127.0.0.1", "-p", str(store.port), "-V", "mqttv5", "-q", "1"]
@@ -72,20 +80,22 @@ def mosquitto_baseline(store: Store, n: int) -> list[float]:
     )
     reader = LineReader(subscriber)
     time.sleep(0.5)  # mosquitto_sub prints nothing when subscribed
-    samples = []
+    samples, cpu = [], []
     try:
         for i in range(n):
+            cpu_before = children_cpu_ms()
             started = time.perf_counter()
             subprocess.run([*publish, "-m", f"sample-{i}"], check=True)
             arrived = reader.wait_for(lambda line, i=i: line == f"sample-{i}")
             samples.append((arrived - started) * 1000)
+            cpu.append(children_cpu_ms() - cpu_before)
     finally:
         subscriber.terminate()
         subscriber.wait()
-    return samples
+    return samples, cpu
 
 
-def calmdesk_pair(store: Store, n: int) -> tuple[list[float], list[float]]:
+def calmdesk_pair(store: Store, n: int) -> tuple[list[float], list[float], list[float]]:
     data_dir = str(store.settings.data_dir)
     cli = [sys.executable, "-m", "shared.cli"]
     raise_alert = [*cli, "alert", "--kiosk", "kiosk-1", "--level", "manager", "--data-dir"]
@@ -96,21 +106,23 @@ def calmdesk_pair(store: Store, n: int) -> tuple[list[float], list[float]]:
     reader = LineReader(watcher)
     reader.wait_for(lambda line: line.startswith("-- watching"))
     time.sleep(0.5)  # "watching" is printed on connect; let the SUBSCRIBE land too
-    delivered, totals = [], []
+    delivered, totals, cpu = [], [], []
     try:
         for _ in range(n):
+            cpu_before = children_cpu_ms()
             started = time.perf_counter()
             alert = subprocess.Popen(raise_alert, cwd=ROOT, stdout=subprocess.PIPE, text=True)
             alert_reader = LineReader(alert)
             arrived = reader.wait_for(lambda line: "MANAGER NEEDED" in line)
             acked = alert_reader.wait_for(lambda line: "delivered to the store broker" in line)
             assert alert.wait(15) == 0
+            cpu.append(children_cpu_ms() - cpu_before)
             delivered.append((acked - started) * 1000)
             totals.append((arrived - started) * 1000)
     finally:
         watcher.terminate()
         watcher.wait()
-    return delivered, totals
+    return delivered, totals, cpu
 
 
 def main() -> None:
@@ -118,10 +130,16 @@ def main() -> None:
     if shutil.which("mosquitto_pub") is None:
         sys.exit("mosquitto_pub is not installed (apt-get install mosquitto-clients)")
     with tempfile.TemporaryDirectory() as folder, running_store(Path(folder)) as store:
-        print(summary("baseline: mosquitto_pub → mosquitto_sub line", mosquitto_baseline(store, n)))
-        delivered, totals = calmdesk_pair(store, n)
+        base, base_cpu = mosquitto_baseline(store, n)
+        print(summary("baseline: mosquitto_pub → mosquitto_sub line", base))
+        delivered, totals, cpu = calmdesk_pair(store, n)
         print(summary("calmdesk alert: start → broker PUBACK", delivered))
         print(summary("calmdesk alert → line in calmdesk watch", totals))
+        # CPU time barely depends on how busy the machine is; wall time does
+        print(summary("CPU time of one mosquitto_pub process", base_cpu))
+        print(summary("CPU time of one calmdesk alert process", cpu))
+        ratio = statistics.median(totals) / statistics.median(base)
+        print(f"calmdesk alert → watch line: {ratio:.0f}× mosquitto_pub's median; {env_note()}")
 
 
 if __name__ == "__main__":

@@ -101,4 +101,4 @@ def main(runs: int = 5) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(int(sys.argv[1]) if len(sys.argv) > 1 else 5))

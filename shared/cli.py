@@ -1,7 +1,9 @@
 """The ``calmdesk`` command: one entry point, a subcommand per job.
 
 Subcommands live beside what they drive and are imported lazily, so ``calmdesk --help`` and the
-hub's commands never load Kivy, and the apps never load SQLAlchemy.
+hub's commands never load Kivy, and the apps never load SQLAlchemy. A command listed in
+``_STANDALONE`` builds only its own parser from its own module: ``calmdesk alert`` is started
+by panic-button scripts, and every import is latency there.
 """
 
 from __future__ import annotations
@@ -12,8 +14,13 @@ import logging
 import sys
 from pathlib import Path
 
+from shared.errors import ConfigError
 from shared.private_files import private_umask
-from shared.settings import ConfigError
+
+# command -> the module whose ``add_parser(sub, data_dir)`` defines it and nothing else
+_STANDALONE = {
+    "alert": "shared.alert_command",
+}
 
 _APP_COMMANDS = {
     "kiosk": ("kiosk.commands", "the counter tablet app"),
@@ -29,7 +36,8 @@ def _not_available(name: str, reason: str) -> None:
     return run  # type: ignore[return-value]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line, or only ``command``'s part if it is a standalone command."""
     data_dir = argparse.ArgumentParser(add_help=False)
     data_dir.add_argument(
         "--data-dir",
@@ -43,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    if command in _STANDALONE:
+        importlib.import_module(_STANDALONE[command]).add_parser(sub, data_dir)
+        return parser
 
     from broker.commands import add_parsers as add_store_commands
     from shared.console import add_parsers as add_console_commands
@@ -74,8 +85,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _command_named(argv: list[str]) -> str | None:
+    """The subcommand's name: the first word that is not an option (the top-level options
+    take no values)."""
+    return next((word for word in argv if not word.startswith("-")), None)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else argv
+    args = build_parser(_command_named(words)).parse_args(words)
     private_umask()  # databases, WAL files and outboxes: owner only (shared/private_files.py)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,

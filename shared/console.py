@@ -1,17 +1,16 @@
-"""Terminal tools: ``calmdesk alert`` raises an alert as a kiosk, ``calmdesk watch`` prints
-every event of the store as it arrives, one line each, like a console pager."""
+"""Terminal tools: ``calmdesk watch`` prints every event of the store as it arrives, one line
+each, like a console pager; ``calmdesk alert`` (``shared.alert_command``) raises an alert."""
 
 from __future__ import annotations
 
 import argparse
-import queue
 import signal
 import threading
-import time
 from pathlib import Path
 
 from shared import topics
-from shared.device_runtime import Delivery, DeviceRuntime
+from shared.alert_command import add_parser as add_alert_parser
+from shared.device_runtime import DeviceRuntime
 from shared.mqtt_link import LinkEvent, LinkState
 from shared.protocol import (
     Acknowledged,
@@ -33,53 +32,6 @@ def _config(data_dir: Path, device: str, *, role: str | None = None) -> DeviceCo
     if role is not None and config.role != role:
         raise SystemExit(f"{device} is a {config.role}, not a {role}")
     return config
-
-
-def raise_alert(args: argparse.Namespace) -> int:
-    """Raise an alert through the kiosk's own outbox; report honestly what happened."""
-    config = _config(args.data_dir, args.kiosk, role="kiosk")
-    deliveries: queue.Queue[Delivery] = queue.Queue()
-    runtime = DeviceRuntime(
-        config,
-        args.data_dir,
-        subscriptions=[],
-        on_message=lambda message: None,
-        on_delivery=deliveries.put,
-        announce_presence=False,
-        borrowed=True,
-    )
-    runtime.start()
-    alert = AlertRaised(
-        store=config.store,
-        device=config.device,
-        level=args.level,
-        silent=args.silent,
-        drill=args.drill,
-        counter=config.counter or config.display_name or config.device,
-    )
-    runtime.send(alert, topics.kiosk_alert(config.store, config.device))
-    label = f"{'DRILL ' if args.drill else ''}{args.level} alert {alert.alert_id}"
-    deadline = time.monotonic() + args.wait
-    try:
-        while True:
-            remaining = deadline - time.monotonic()
-            delivery = deliveries.get(timeout=max(remaining, 0.01))
-            if delivery.event_id != alert.event_id:
-                continue
-            if delivery.status == "delivered":
-                print(f"{label}: delivered to the store broker ({delivery.detail})")
-                return 0
-            if delivery.status == "failed":
-                print(f"{label}: NOT DELIVERED, the broker refused it: {delivery.detail}")
-                return 2
-    except queue.Empty:
-        print(
-            f"{label}: NOT DELIVERED yet (broker unreachable). It is kept in "
-            f"{runtime.outbox.path} and sent when the kiosk next connects. Call for help now."
-        )
-        return 3
-    finally:
-        runtime.link.stop()
 
 
 def describe(message: Message) -> str:
@@ -204,25 +156,7 @@ def watch(args: argparse.Namespace) -> int:
 
 
 def add_parsers(sub: argparse._SubParsersAction, data_dir: argparse.ArgumentParser) -> None:
-    alert = sub.add_parser(
-        "alert",
-        parents=[data_dir],
-        help="raise an alert as a kiosk (drills, scripts, hardware panic buttons)",
-        description="Raise a Manager or Security alert as the given kiosk, through its outbox.",
-    )
-    alert.add_argument(
-        "--kiosk",
-        required=True,
-        help="kiosk device id, e.g. kiosk-1; give a hardware button its own kiosk id, since "
-        "one id can hold only one connection at a time",
-    )
-    alert.add_argument("--level", required=True, choices=["manager", "security"])
-    alert.add_argument(
-        "--silent", action="store_true", help="a silent alert (no sound at the counter)"
-    )
-    alert.add_argument("--drill", action="store_true", help="mark it as a DRILL everywhere")
-    alert.add_argument("--wait", type=float, default=5.0, help="seconds to wait for the broker")
-    alert.set_defaults(func=raise_alert)
+    add_alert_parser(sub, data_dir)  # its own light module: a panic button starts it
 
     watcher = sub.add_parser(
         "watch",

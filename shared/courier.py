@@ -14,11 +14,13 @@ import threading
 import uuid
 from collections.abc import Callable
 from functools import partial
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from shared.mqtt_link import MqttLink, PublishOutcome
 from shared.outbox import Outbox, OutboxEntry
-from shared.protocol import Message, encode
+
+if TYPE_CHECKING:  # loaded on first send: `calmdesk alert` encodes without pydantic
+    from shared.protocol import Message
 
 log = logging.getLogger(__name__)
 
@@ -47,12 +49,25 @@ class Courier:
     ) -> None:
         """Store then publish. Raises ProtocolError (too big) or OutboxError (disk) *before*
         anything is claimed, so the caller can show the failure at once."""
-        payload = encode(message)
-        self.outbox.put(
-            message.event_id, topic, payload, retain=retain, needs_receipt=needs_receipt
+        from shared.protocol import encode
+
+        self.send_encoded(
+            message.event_id, topic, encode(message), needs_receipt=needs_receipt, retain=retain
         )
-        self._report(message.event_id, "queued", "stored in the outbox")
-        self._publish(topic, payload, message.event_id, retain)
+
+    def send_encoded(
+        self,
+        event_id: uuid.UUID,
+        topic: str,
+        payload: bytes,
+        *,
+        needs_receipt: bool = False,
+        retain: bool = False,
+    ) -> None:
+        """:meth:`send` for a payload already validated and encoded by the caller."""
+        self.outbox.put(event_id, topic, payload, retain=retain, needs_receipt=needs_receipt)
+        self._report(event_id, "queued", "stored in the outbox")
+        self._publish(topic, payload, event_id, retain)
 
     def resume(self) -> int:
         """Publish everything a previous run left in the outbox, oldest first."""

@@ -31,12 +31,13 @@ from pydantic import (
     field_validator,
 )
 
+from shared.identifiers import ID_PATTERN
+
 SCHEMA_VERSION = 1
 MAX_PAYLOAD_BYTES = 16 * 1024
 """Hard size limit for one encoded message. The broker's max_packet_size is set above it, so a
 message that passes this check can never trigger Mosquitto's disconnect loop."""
 
-ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,47}$"
 Identifier = Annotated[str, Field(pattern=ID_PATTERN)]
 
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)

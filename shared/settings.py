@@ -14,14 +14,14 @@ from typing import Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared import device_file as layout
+from shared.errors import ConfigError
 from shared.mqtt_link import BrokerAddress
 from shared.protocol import DeviceRole, Identifier
 
+__all__ = ["ConfigError", "DeviceConfig", "HubSettings", "device_file", "load_json_model"]
+
 M = TypeVar("M", bound=BaseModel)
-
-
-class ConfigError(RuntimeError):
-    """A configuration file is missing or wrong; the message says which and how to fix it."""
 
 
 class HubSettings(BaseSettings):
@@ -44,7 +44,7 @@ class HubSettings(BaseSettings):
 
     @property
     def devices_dir(self) -> Path:
-        return self.data_dir / "devices"
+        return layout.devices_dir(self.data_dir)
 
     @property
     def registry_path(self) -> Path:
@@ -83,7 +83,7 @@ class DeviceConfig(BaseModel):
         )
 
     def outbox_path(self, data_dir: Path) -> Path:
-        return data_dir / "outbox" / f"{self.device}.db"
+        return layout.outbox_path(data_dir, self.device)
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -113,4 +113,4 @@ def load_json_model(model: type[M], path: Path, *, missing_hint: str) -> M:
 
 
 def device_file(settings: HubSettings, device: str) -> Path:
-    return settings.devices_dir / f"{device}.json"
+    return layout.device_file_path(settings.data_dir, device)

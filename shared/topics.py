@@ -21,9 +21,12 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from shared.protocol import ID_PATTERN, DeviceKind
+from shared.identifiers import ID_PATTERN
+
+if TYPE_CHECKING:  # the protocol module loads pydantic; topics stay light for `calmdesk alert`
+    from shared.protocol import DeviceKind
 
 ROOT = "calmdesk/v1"
 Channel = Literal[

@@ -14,7 +14,7 @@ os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="calmdesk-kivy-"))
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
 
-from tests.support.postgres import PostgresServer, PostgresUnavailable
+from tests.support.postgres import PostgresServer, PostgresUnavailable, create_database
 from tests.support.store import Store, running_store
 
 
@@ -45,25 +45,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite:///{tmp_path / 'calmdesk.db'}"
         return
     server: PostgresServer = request.getfixturevalue("postgres_server")
-    import sqlalchemy
-
     name = f"t_{os.getpid()}_{abs(hash(request.node.nodeid)) % 10**8}"
-    admin = sqlalchemy.create_engine(server.url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    yield server.url.rsplit("/", 1)[0] + f"/{name}"
+    yield create_database(server, name)
 
 
 @pytest.fixture
 def postgres_database(request: pytest.FixtureRequest) -> Iterator[str]:
     """A fresh database on the real PostgreSQL, for tests that are only about PostgreSQL."""
     server: PostgresServer = request.getfixturevalue("postgres_server")
-    import sqlalchemy
-
-    name = f"p_{os.getpid()}_{abs(hash(request.node.nodeid)) % 10**8}"
-    admin = sqlalchemy.create_engine(server.url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    yield server.url.rsplit("/", 1)[0] + f"/{name}"
+    yield create_database(server, f"p_{os.getpid()}_{abs(hash(request.node.nodeid)) % 10**8}")

@@ -86,3 +86,14 @@ class PostgresServer:
     def stop(self) -> None:
         self.stop_server()
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def create_database(server: PostgresServer, name: str) -> str:
+    """A new, empty database on ``server``; returns its SQLAlchemy URL."""
+    import sqlalchemy
+
+    admin = sqlalchemy.create_engine(server.url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return server.url.rsplit("/", 1)[0] + f"/{name}"
