@@ -160,7 +160,7 @@ def add_parsers(sub: argparse._SubParsersAction, data_dir: argparse.ArgumentPars
     user.add_argument("--password", help="set this password instead of a generated one")
     user.add_argument("--database-url", help="SQLAlchemy URL (default: SQLite in the data dir)")
     user.set_defaults(func=run_user)
-    add_hq_store_parser(sub)
+    add_hq_store_parser(sub, data_dir)
 
 
 __all__ = ["DEFAULT_PORT", "Path", "add_parsers", "serve"]

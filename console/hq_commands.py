@@ -55,9 +55,10 @@ def run_hq_store(args: argparse.Namespace) -> int:
         engine.dispose()
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction, data_dir: argparse.ArgumentParser) -> None:
     parser = sub.add_parser(
         "hq-store",
+        parents=[data_dir],
         help="head office: set a store's region and name in the central database, or list them",
         description="Registers where a store is (region) and what it is called, for the head "
         "office console's region filter and the SB 553 log's establishment names.",
