@@ -21,15 +21,17 @@ CENTRAL_MARKER_TABLE = StoreSyncRow.__tablename__
 STALE_AFTER_S = 300.0
 """A store whose last sync is older than this is shown as stale on the Stores page."""
 
-STORE_ONLY_PAGES: frozenset[str] = frozenset({"devices"})
-"""Pages that need the store's own files; hidden and refused at head office."""
+STORE_ONLY_PAGES: frozenset[str] = frozenset({"devices", "cautions"})
+"""Pages that need the store's own files, or data that never leaves the store (customer
+caution notes are stripped by the forwarder); hidden and refused at head office."""
 
 HQ_ROLES: frozenset[str] = frozenset({"safety_officer", "auditor"})
 """Roles that may sign in at head office."""
 
 STORE_ONLY_REFUSAL = (
-    "Head office's console has no store files: devices, escalation ladders and settings are "
-    "managed on each store's own console. Device presence per store is on the Stores page."
+    "Head office's console has no store files: devices, escalation ladders, settings and "
+    "customer caution notes (which never leave the store) are managed on each store's own "
+    "console. Device presence per store is on the Stores page."
 )
 STORE_MANAGER_REFUSAL = (
     "This is head office's console. Store managers sign in at their own store's console; "

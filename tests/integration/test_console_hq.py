@@ -140,6 +140,9 @@ def test_store_managers_and_store_files_stay_at_the_store(hq_world) -> None:  # 
     sign_in(client, "safety")
     devices = client.get("/devices")
     assert devices.status_code == 404 and "no store files" in devices.text
+    cautions = client.get("/cautions")
+    assert cautions.status_code == 404 and "never leave the store" in cautions.text
+    assert 'href="/cautions"' not in client.get("/stores").text
     token = csrf_of(client.get("/stores").text)
     posted = client.post("/devices", data={"csrf_token": token, "action": "revoke"})
     assert posted.status_code in (403, 404)
