@@ -99,6 +99,10 @@ def test_the_region_filter_narrows_every_page(hq_world) -> None:  # type: ignore
     assert str(hq_world["open_s1"].alert_id) in board.text
     assert 'id="region-filter"' in board.text and 'value="north" selected' in board.text
     assert "/board/live?region=north" in board.text
+    assert 'id="devices-per-store"' not in board.text  # region north is one store
+    assert 'id="devices-per-store"' in client.get("/board?region=south").text
+    one = client.get("/board/live?store=s1").text
+    assert 'id="devices-per-store"' not in one and "People on duty" in one
     assert str(hq_world["open_s1"].alert_id) not in client.get("/board/live?region=south").text
     south = client.get("/incidents?region=south").text
     assert "s2-" in south or ">s2<" in south
