@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from console import purge_timer
+from console import hq, purge_timer
 from console.config import ConsoleSettings
 from console.routes import (
     audit_page,
@@ -24,9 +24,11 @@ from console.routes import (
     reports,
     sb553,
     statistics,
+    stores,
     users,
 )
 from console.web import TEMPLATES, NeedLogin
+from shared.db.central import migrate_central
 from shared.db.engine import make_engine, migrate, session_factory
 
 SECURITY_HEADERS = {
@@ -50,8 +52,13 @@ def _registry_store(data_dir: Path) -> str | None:
 
 
 def create_app(settings: ConsoleSettings) -> FastAPI:
-    """Build the app on ``settings``' database (migrated to the newest schema first)."""
-    migrate(settings.database_url)
+    """Build the app on ``settings``' database (migrated to the newest schema first).
+
+    On the chain's central database (or with ``settings.hq``) it is head office's console."""
+    if settings.hq:
+        migrate_central(settings.database_url)
+    else:
+        migrate(settings.database_url)
     engine = make_engine(settings.database_url)
     stop_purge = threading.Event()
 
@@ -72,7 +79,8 @@ def create_app(settings: ConsoleSettings) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
-    app.state.registry_store = _registry_store(settings.data_dir)
+    app.state.hq = settings.hq or hq.is_central(engine)
+    app.state.registry_store = None if app.state.hq else _registry_store(settings.data_dir)
     app.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), "static")
     for module in (
         login,
@@ -85,6 +93,7 @@ def create_app(settings: ConsoleSettings) -> FastAPI:
         devices,
         users,
         audit_page,
+        stores,
     ):
         app.include_router(module.router)
 

@@ -10,6 +10,8 @@ from console.roles import Viewer
 from shared.db.models import AuditRow
 from shared.protocol import utc_now
 
+STORE_WIDTH = AuditRow.__table__.c.store.type.length or 48
+
 
 def record(
     session: Session,
@@ -21,6 +23,8 @@ def record(
     detail: str = "",
 ) -> None:
     username = viewer if isinstance(viewer, str) else viewer.username
+    if store is not None and len(store) > STORE_WIDTH:  # a region's stores: say so in detail
+        detail, store = f"stores {store}; {detail}", None
     session.add(
         AuditRow(
             at=utc_now(),

@@ -8,6 +8,7 @@ import sys
 import threading
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from console.accounts import (
@@ -19,6 +20,8 @@ from console.accounts import (
     set_disabled,
 )
 from console.config import ConsoleSettings
+from console.hq import HQ_ROLES, STORE_MANAGER_REFUSAL, is_central
+from console.hq_commands import add_parser as add_hq_store_parser
 from console.roles import ROLES
 from shared.db.engine import make_engine, migrate, session_factory
 from shared.settings import HubSettings
@@ -49,6 +52,8 @@ def run_user(args: argparse.Namespace) -> int:
                 return 2
             password = args.password or (new_password() if args.action in ("add", "reset") else "")
             if args.action == "add":
+                if args.role not in HQ_ROLES and is_central(engine):
+                    raise AccountError(STORE_MANAGER_REFUSAL)
                 add_user(
                     session,
                     args.username,
@@ -102,8 +107,12 @@ def run_console(args: argparse.Namespace) -> int:
     settings = ConsoleSettings.from_hub(args.data_dir, args.database_url)
     if args.insecure_cookies:
         settings = ConsoleSettings(**{**settings.__dict__, "secure_cookies": False})
+    if args.hq:
+        settings = ConsoleSettings(**{**settings.__dict__, "hq": True})
     app = create_app(settings)
-    print(f"CalmDesk console on http://{args.host}:{args.port}/ (database {settings.database_url})")
+    where = "head office console" if app.state.hq else "console"
+    shown = make_url(settings.database_url).render_as_string(hide_password=True)
+    print(f"CalmDesk {where} on http://{args.host}:{args.port}/ (database {shown})")
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
 
@@ -128,6 +137,12 @@ def add_parsers(sub: argparse._SubParsersAction, data_dir: argparse.ArgumentPars
         action="store_true",
         help="drop the Secure flag (only for plain http on a non-loopback name)",
     )
+    console.add_argument(
+        "--hq",
+        action="store_true",
+        help="head office: migrate the central schema too (HQ mode is also chosen by itself "
+        "when --database-url is the chain's central database)",
+    )
     console.set_defaults(func=run_console)
 
     user = sub.add_parser(
@@ -145,6 +160,7 @@ def add_parsers(sub: argparse._SubParsersAction, data_dir: argparse.ArgumentPars
     user.add_argument("--password", help="set this password instead of a generated one")
     user.add_argument("--database-url", help="SQLAlchemy URL (default: SQLite in the data dir)")
     user.set_defaults(func=run_user)
+    add_hq_store_parser(sub, data_dir)
 
 
 __all__ = ["DEFAULT_PORT", "Path", "add_parsers", "serve"]

@@ -16,6 +16,9 @@ class ConsoleSettings:
     """Cookies carry Secure; browsers accept that on loopback http and on https."""
     refresh_seconds: float = 2.0
     """How often the live board asks for news."""
+    hq: bool = False
+    """Head office: migrate the central schema too. Without it, HQ mode is still chosen when
+    the database has the central tables (see console.hq)."""
 
     @classmethod
     def from_hub(cls, data_dir: Path, database_url: str | None = None) -> ConsoleSettings:

@@ -36,6 +36,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "devices": frozenset({"store_manager", "safety_officer"}),
     "manage_devices": frozenset({"store_manager"}),
     "audit": frozenset({"store_manager", "safety_officer"}),
+    "stores": frozenset({"safety_officer"}),
 }
 
 STORE_WIDE: frozenset[str] = frozenset({"safety_officer"})

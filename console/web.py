@@ -6,13 +6,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select, union
 from sqlalchemy.orm import Session
 
-from console import sessions
+from console import hq, sessions
 from console.roles import ROLE_TITLES, Viewer
 from console.sessions import Current
 from shared.db.models import AlertRow, ConsoleUserRow, IncidentRow
@@ -20,6 +21,7 @@ from shared.db.models import AlertRow, ConsoleUserRow, IncidentRow
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
 
 NAV: tuple[tuple[str, str, str], ...] = (
+    ("/stores", "Stores", "stores"),
     ("/board", "Live board", "board"),
     ("/incidents", "Incident log", "incidents"),
     ("/sb553", "SB 553 log", "sb553"),
@@ -74,8 +76,9 @@ def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
-def known_stores(session: Session, viewer: Viewer) -> list[str]:
-    """Every store the viewer may pick in the store filter."""
+def known_stores(session: Session, viewer: Viewer, central: bool = False) -> list[str]:
+    """Every store the viewer may pick in the store filter (at head office, also every store
+    registered or syncing, before it has any alert)."""
     if not viewer.all_stores:
         return [viewer.store or ""]
     query = union(
@@ -84,15 +87,44 @@ def known_stores(session: Session, viewer: Viewer) -> list[str]:
         select(ConsoleUserRow.store).where(ConsoleUserRow.store.is_not(None)),
     )
     stores = {row[0] for row in session.execute(query)}
+    if central:
+        stores |= hq.central_stores(session)
     return sorted(s for s in stores if s)
+
+
+def is_hq(request: Request) -> bool:
+    return bool(getattr(request.app.state, "hq", False))
+
+
+def nav_for(viewer: Viewer, central: bool) -> list[tuple[str, str]]:
+    """The menu: what the viewer may open; at head office without the store-only pages, and
+    the Stores page only there."""
+    shown = []
+    for href, label, perm in NAV:
+        if not viewer.may(perm):
+            continue
+        if central and perm in hq.STORE_ONLY_PAGES:
+            continue
+        if not central and perm == "stores":
+            continue
+        shown.append((href, label))
+    return shown
+
+
+def filter_query(request: Request) -> str:
+    """The store and region filters of this request, as a query string for links."""
+    kept = {k: request.query_params[k] for k in ("store", "region") if request.query_params.get(k)}
+    return urlencode(kept)
 
 
 def render(
     request: Request, template: str, current: Current, status: int = 200, **context: Any
 ) -> Any:
     viewer = current.viewer
+    central = is_hq(request)
     with db(request) as session:
-        stores = known_stores(session, viewer)
+        stores = known_stores(session, viewer, central)
+        regions = hq.regions(session) if central and viewer.all_stores else []
     store_setting = request.app.state.registry_store
     if viewer.all_stores and store_setting and store_setting not in stores:
         stores = sorted([*stores, store_setting])
@@ -103,9 +135,13 @@ def render(
             "viewer": viewer,
             "role_title": ROLE_TITLES.get(viewer.role, viewer.role),
             "csrf_token": current.csrf_token,
-            "nav": [(href, label) for href, label, perm in NAV if viewer.may(perm)],
+            "nav": nav_for(viewer, central),
             "stores": stores,
             "store_filter": request.query_params.get("store", ""),
+            "hq": central,
+            "regions": regions,
+            "region_filter": request.query_params.get("region", "") if central else "",
+            "filter_query": filter_query(request),
             "path": request.url.path,
             **context,
         },
@@ -114,11 +150,24 @@ def render(
 
 
 def scope(current: Current, request: Request) -> tuple[str, ...] | None:
-    """The stores this request reads (the store filter, within what the viewer may see)."""
+    """The stores this request reads (the store filter, and at head office the region filter,
+    within what the viewer may see)."""
     requested = request.query_params.get("store") or None
     if requested and not current.viewer.sees_store(requested):
         raise HTTPException(status_code=403, detail="You may not read that store.")
-    return current.viewer.stores(requested)
+    stores = current.viewer.stores(requested)
+    region = request.query_params.get("region") or None
+    if region is None or not is_hq(request) or not current.viewer.all_stores:
+        return stores
+    with db(request) as session:
+        in_region = hq.stores_in_region(session, region)
+    return in_region if stores is None else tuple(s for s in stores if s in in_region)
+
+
+def refuse_at_hq(request: Request) -> None:
+    """Pages that need the store's own files answer head office with the reason."""
+    if is_hq(request):
+        raise HTTPException(status_code=404, detail=hq.STORE_ONLY_REFUSAL)
 
 
 def guard_store(current: Current, store: str) -> None:

@@ -14,7 +14,15 @@ from console import audit
 from console.queries.retention import HOLD_KINDS, open_holds, request_erasure, set_hold
 from console.sessions import Current
 from console.store_admin import load_retention
-from console.web import checked_form, db, known_stores, render, require, scope
+from console.web import (
+    checked_form,
+    db,
+    known_stores,
+    refuse_at_hq,
+    render,
+    require,
+    scope,
+)
 from shared.db.models import IncidentRow
 from shared.protocol import utc_now
 
@@ -23,6 +31,7 @@ router = APIRouter()
 
 @router.get("/cautions")
 def cautions_page(request: Request, current: Current = require("cautions")) -> Response:
+    refuse_at_hq(request)
     expiry = timedelta(days=load_retention(request.app.state.settings.data_dir).caution_days)
     now = utc_now()
     stores = scope(current, request)
@@ -64,6 +73,7 @@ def cautions_page(request: Request, current: Current = require("cautions")) -> R
 async def decide(
     number: int, request: Request, current: Current = require("decide_cautions")
 ) -> Response:
+    refuse_at_hq(request)
     form = await checked_form(request, current)
     action = form.get("action", "")
     viewer = current.viewer

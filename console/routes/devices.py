@@ -14,7 +14,7 @@ from console import audit
 from console import store_admin as admin
 from console.queries.board import device_statuses
 from console.sessions import Current
-from console.web import checked_form, db, render, require, scope
+from console.web import checked_form, db, refuse_at_hq, render, require, scope
 from shared.alerts.policy import DEFAULT_LADDERS
 from shared.settings import ConfigError
 
@@ -63,6 +63,7 @@ def _page(request: Request, current: Current, status: int = 200, **extra: Any) -
 
 @router.get("/devices")
 def devices_page(request: Request, current: Current = require("devices")) -> Response:
+    refuse_at_hq(request)
     return _page(request, current)
 
 
@@ -70,6 +71,7 @@ def devices_page(request: Request, current: Current = require("devices")) -> Res
 async def devices_action(
     request: Request, current: Current = require("manage_devices")
 ) -> Response:
+    refuse_at_hq(request)
     form = await checked_form(request, current)
     data_dir = request.app.state.settings.data_dir
     viewer = current.viewer

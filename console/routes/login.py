@@ -11,8 +11,9 @@ from fastapi.responses import RedirectResponse, Response
 
 from console import audit, sessions
 from console.accounts import sign_in
+from console.hq import HQ_ROLES, STORE_MANAGER_REFUSAL
 from console.sessions import Current
-from console.web import TEMPLATES, db, require
+from console.web import TEMPLATES, db, is_hq, require
 
 router = APIRouter()
 log = logging.getLogger(__name__)
@@ -34,15 +35,24 @@ def _cookie(response: Response, request: Request, name: str, value: str) -> None
 def _login_page(request: Request, error: str = "", status: int = 200) -> Response:
     token = secrets.token_urlsafe(24)
     response = TEMPLATES.TemplateResponse(
-        request, "login.html", {"csrf_token": token, "error": error}, status_code=status
+        request,
+        "login.html",
+        {"csrf_token": token, "error": error, "hq": is_hq(request)},
+        status_code=status,
     )
     _cookie(response, request, LOGIN_CSRF, token)
     return response
 
 
 @router.get("/")
-def home() -> Response:
-    return RedirectResponse("/board", status_code=303)
+def home(request: Request) -> Response:
+    return RedirectResponse("/stores" if is_hq(request) else "/board", status_code=303)
+
+
+def _landing(request: Request, role: str) -> str:
+    if role == "auditor":
+        return "/sb553"
+    return "/stores" if is_hq(request) else "/board"
 
 
 @router.get("/login")
@@ -62,6 +72,9 @@ async def login(request: Request) -> Response:
     password = str(form.get("password", ""))[:1024]
     with db(request) as session:
         result = sign_in(session, username, password)
+        if result.viewer is not None and is_hq(request) and result.viewer.role not in HQ_ROLES:
+            audit.record(session, result.viewer, "sign_in_refused", "console", detail="head office")
+            return _login_page(request, STORE_MANAGER_REFUSAL, status=403)
         if result.viewer is None:
             audit.record(
                 session, username or "?", "sign_in_failed", "console", detail=result.reason
@@ -72,8 +85,7 @@ async def login(request: Request) -> Response:
             audit.record(session, result.viewer, "sign_in", "console", store=result.viewer.store)
     if result.viewer is None:
         return _login_page(request, SIGN_IN_FAILED, status=401)
-    target = "/sb553" if result.viewer.role == "auditor" else "/board"
-    response = RedirectResponse(target, status_code=303)
+    response = RedirectResponse(_landing(request, result.viewer.role), status_code=303)
     _cookie(response, request, sessions.COOKIE, token)
     response.delete_cookie(LOGIN_CSRF, path="/")
     return response

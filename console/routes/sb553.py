@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
-from console import audit
+from console import audit, hq
 from console.pdf import log_pdf
 from console.queries import sb553 as q
 from console.sessions import Current
-from console.web import db, render, require, scope
+from console.web import db, is_hq, known_stores, render, require, scope
 
 router = APIRouter()
 
@@ -55,6 +57,7 @@ def log_page(request: Request, current: Current = require("sb553")) -> Response:
             f"sb553 log {start}..{end}",
             store=",".join(stores) if stores else None,
         )
+        establishments = _establishments(request, current, session, stores)
     problems: list[str] = []
     try:
         q.check_pii(records, names)
@@ -70,7 +73,31 @@ def log_page(request: Request, current: Current = require("sb553")) -> Response:
         problems=problems,
         columns=q.COLUMNS,
         query=request.url.query,
+        establishments=establishments,
+        period_query=urlencode({"from": start.isoformat(), "to": end.isoformat()}),
     )
+
+
+def _establishments(
+    request: Request, current: Current, session: Session, stores: tuple[str, ...] | None
+) -> list[tuple[str, str]]:
+    """At head office, across several stores: (store, label) for one export per establishment
+    (SB 553 keeps a log per establishment)."""
+    if not is_hq(request) or (stores is not None and len(stores) <= 1):
+        return []
+    chosen = stores if stores is not None else known_stores(session, current.viewer, True)
+    names = hq.store_names(session)
+    return [(s, hq.establishment(s, names)) for s in chosen]
+
+
+def _establishment_label(request: Request, stores: tuple[str, ...] | None) -> str:
+    if not stores:
+        return "all stores"
+    if is_hq(request):
+        with db(request) as session:
+            names = hq.store_names(session)
+        return ", ".join(hq.establishment(s, names) for s in stores)
+    return ", ".join(stores)
 
 
 @router.get("/sb553/export.{kind}")
@@ -79,7 +106,7 @@ def export(kind: str, request: Request, current: Current = require("sb553")) -> 
         raise HTTPException(status_code=404, detail="Export as csv or pdf.")
     stores = scope(current, request)
     start, end = _period(request)
-    establishment = ", ".join(stores) if stores else "all stores"
+    establishment = _establishment_label(request, stores)
     with db(request) as session:
         records = q.log_records(session, stores, start, end)
         names = q.known_names(session, stores, _registry_names(request))
@@ -119,7 +146,7 @@ def export(kind: str, request: Request, current: Current = require("sb553")) -> 
             query=request.url.query,
             refused=True,
         )
-    name = f"sb553-log-{establishment.replace(', ', '_').replace(' ', '_')}-{start}-{end}"
+    name = f"sb553-log-{'_'.join(stores) if stores else 'all_stores'}-{start}-{end}"
     if kind == "csv":
         body, media = q.to_csv(records), "text/csv; charset=utf-8"
     else:
