@@ -55,6 +55,7 @@ class Kiosk:
     def stop(self) -> None:
         if self._ticker is not None:
             self._ticker.cancel()  # type: ignore[attr-defined]
+        self.vm.escalation.store_pending()  # a tap in the very last frame is still stored
         self.runtime.stop()
 
 
@@ -66,7 +67,15 @@ def build_kiosk(
     on_exit: Callable[[], None] | None = None,
 ) -> Kiosk:
     """Create runtime, view-model and root widget for one kiosk device (not started)."""
-    vm, runtime = wire_kiosk(config, data_dir, settings, dispatch=kivy_dispatch, on_exit=on_exit)
+    vm, runtime = wire_kiosk(
+        config,
+        data_dir,
+        settings,
+        dispatch=kivy_dispatch,
+        on_exit=on_exit,
+        # Clock's next tick comes after this frame is drawn: "Sending…" first, then the fsyncs
+        after_frame=kivy_dispatch,
+    )
     return Kiosk(vm=vm, runtime=runtime, root=KioskRoot(vm=vm))
 
 

@@ -138,8 +138,10 @@ class KioskViewModel(WrapUpAndExitActions, AlertJournalActions, EventDispatcher)
         on_exit: Callable[[], None] | None = None,
         journal: AlertJournal | None = None,
         outbox: StoredEntries | None = None,
+        after_frame: Callable[[Callable[[], None]], None] | None = None,
         **kwargs: object,
     ) -> None:
+        """``after_frame``: see :class:`EscalationController` (the app passes Kivy's Clock)."""
         super().__init__(**kwargs)
         self.settings = settings or KioskSettings()
         self.identity = identity
@@ -154,6 +156,9 @@ class KioskViewModel(WrapUpAndExitActions, AlertJournalActions, EventDispatcher)
             self.presence,
             undo_seconds=self.settings.undo_seconds,
             journal=journal,
+            after_frame=(
+                None if after_frame is None else lambda store: after_frame(self._store_then_show)
+            ),
         )
         self.flow = Flow(
             load_playbooks("en"),
@@ -200,6 +205,12 @@ class KioskViewModel(WrapUpAndExitActions, AlertJournalActions, EventDispatcher)
         elif not silent:
             self._go("alert")  # help already asked for: show where it stands
         self._request(level, now, silent=silent)  # journaled with the flow (vm_restore)
+        self.refresh_alert()
+
+    def _store_then_show(self) -> None:
+        """After the tap's frame: store the raise, then show how it stands (a storage failure
+        turns the panel to NOT DELIVERED)."""
+        self.escalation.store_pending()
         self.refresh_alert()
 
     def tap_silent(self) -> None:

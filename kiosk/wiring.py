@@ -28,8 +28,11 @@ def wire_kiosk(
     *,
     dispatch: Dispatch,
     on_exit: Callable[[], None] | None = None,
+    after_frame: Dispatch | None = None,
 ) -> tuple[KioskViewModel, DeviceRuntime]:
-    """Create (not start) the runtime and view-model for one kiosk device."""
+    """Create (not start) the runtime and view-model for one kiosk device. ``after_frame``:
+    the app's runner for work that must wait until the current frame is drawn (a tap's disk
+    writes, see EscalationController); None stores at once."""
     if config.role != "kiosk":
         raise ValueError(
             f"{config.device} is provisioned as a {config.role}, not a kiosk; "
@@ -70,6 +73,7 @@ def wire_kiosk(
         # the open alert survives a restart: restored here, before the runtime resends the outbox
         journal=AlertJournal.for_device(data_dir, config.device),
         outbox=runtime.outbox,
+        after_frame=after_frame,
     )
     holder["vm"] = vm
     return vm, runtime

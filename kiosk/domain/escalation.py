@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Literal, Protocol
 
 from kiosk.domain.journal import AlertJournal, FlowSnapshot, Journaled, Stored
@@ -67,7 +68,12 @@ class EscalationController:
         undo_seconds: float = UNDO_SECONDS,
         on_change: Callable[[], None] | None = None,
         journal: AlertJournal | None = None,
+        after_frame: Callable[[Callable[[], None]], None] | None = None,
     ) -> None:
+        """``after_frame``: runs a callable once the current frame is drawn (the app passes
+        Kivy's Clock). A tap's raise is then stored (outbox and journal, each with an fsync)
+        right after the frame that shows "Sending…", so the feedback never waits for the disk.
+        Without it (tests, tools) everything is stored at once."""
         self.identity = identity
         self.sender = sender
         self.policy = policy
@@ -85,6 +91,9 @@ class EscalationController:
         self.send_error: str | None = None
         self.closed_alert_id: uuid.UUID | None = None
         """The alert that was open when the flow ended, for the wrap-up report."""
+        self._after_frame = after_frame
+        self._unstored: list[Callable[[], bool]] = []
+        """Messages applied and shown but not yet stored, oldest first (at most a frame)."""
 
     # Reading ---------------------------------------------------------------------------
 
@@ -167,7 +176,8 @@ class EscalationController:
         self.raised_locally_at = now
         # a new incident starts a fresh journal: whatever came before is over
         fresh = result == "raised"
-        return result if self._emit(message, flow=flow, fresh=fresh) else "error"
+        stored = self._emit(message, flow=flow, fresh=fresh, after_frame=True)
+        return result if stored else "error"
 
     def undo(self, now: datetime) -> bool:
         """Undo a Manager tap inside its window: recorded as a false alarm."""
@@ -265,12 +275,39 @@ class EscalationController:
     # Internals -------------------------------------------------------------------------
 
     def _emit(
-        self, message: Message, *, flow: FlowSnapshot | None = None, fresh: bool = False
+        self,
+        message: Message,
+        *,
+        flow: FlowSnapshot | None = None,
+        fresh: bool = False,
+        after_frame: bool = False,
     ) -> bool:
         """Apply locally, then store and publish, then journal. A storage failure is shown,
-        not hidden (and a raise that is not in the outbox is never journaled)."""
+        not hidden (and a raise that is not in the outbox is never journaled).
+
+        ``after_frame`` (a tap): the storing waits for the frame that shows the tap, when the
+        app gave an ``after_frame`` runner; True then means "shown", and a later failure turns
+        the panel to NOT DELIVERED. Whatever follows an unstored message waits behind it, so
+        the outbox keeps the order in which things happened.
+        """
         self.book.apply(message)
         self.deliveries.setdefault(message.event_id, "queued")
+        store = partial(self._store, message, flow=flow, fresh=fresh)
+        if self._unstored or (after_frame and self._after_frame is not None):
+            self._unstored.append(store)
+            if len(self._unstored) == 1 and self._after_frame is not None:
+                self._after_frame(self.store_pending)
+            return True
+        return store()
+
+    def store_pending(self) -> None:
+        """Store what a tap left for after its frame (also safe to call when nothing is)."""
+        while self._unstored:
+            self._unstored.pop(0)()
+
+    def _store(
+        self, message: Message, *, flow: FlowSnapshot | None = None, fresh: bool = False
+    ) -> bool:
         try:
             self.sender.send(message, self.topic)
         except Exception as error:  # ProtocolError / OutboxError: nothing was claimed

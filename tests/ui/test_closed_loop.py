@@ -112,6 +112,9 @@ def test_kiosk_tap_pages_pager_whose_ack_shows_on_kiosk_and_resolve_closes_every
         )
         tapped = touch(security)
         pump(lambda: vm.alert_active and vm.alert_level == "security", timeout=5)
+        # the raise is stored and published after the frame that shows it: keep Kivy's
+        # clock running (as the app does) until the broker has it
+        pump(lambda: vm.alert_sent, timeout=5)
 
         rang = pager.wait_for(lambda ev: [e for e in ev if e["event"] == "ring"])[0]
         shown = pager.wait_for(

@@ -175,3 +175,50 @@ def test_delivery_status_never_steps_back_from_recorded() -> None:
     assert not ctl.on_delivery(
         AlertRaised(store="s1", device="k", level="manager", counter="").event_id, "delivered"
     )
+
+
+class FrameRunner:
+    """Stands in for Kivy's Clock: what a tap leaves for after its frame waits here."""
+
+    def __init__(self) -> None:
+        self.waiting: list[object] = []
+
+    def __call__(self, fn) -> None:  # type: ignore[no-untyped-def]
+        self.waiting.append(fn)
+
+    def draw_frame(self) -> None:
+        waiting, self.waiting = self.waiting, []
+        for fn in waiting:
+            fn()  # type: ignore[operator]
+
+
+def test_a_tap_is_shown_as_sending_before_its_disk_write_and_stored_after_the_frame() -> None:
+    sender, frames = Recorder(), FrameRunner()
+    identity = KioskIdentity("s1", "kiosk-1", "Counter 1", "112")
+    ctl = EscalationController(
+        identity, sender, default_policy(), PresenceBook(), after_frame=frames
+    )
+    assert ctl.request("manager", T0, CONTEXT) == "raised"
+    assert sender.sent == [] and ctl.raise_delivery() == "queued"  # shown, not yet stored
+    assert ctl.view is not None and ctl.view.level == "manager"
+    ctl.request("security", T0 + timedelta(seconds=0.01), CONTEXT)  # a second tap, same frame
+    assert ctl.undo(T0 + timedelta(seconds=0.01)) is False  # an upgrade ends the undo
+    frames.draw_frame()
+    assert [(type(m).__name__, getattr(m, "level", "")) for m in sender.sent] == [
+        ("AlertRaised", "manager"),
+        ("AlertRaised", "security"),
+    ]
+    ctl.store_pending()  # nothing left: harmless
+    assert len(sender.sent) == 2
+
+
+def test_a_disk_failure_after_the_frame_turns_the_raise_to_failed() -> None:
+    frames = FrameRunner()
+    identity = KioskIdentity("s1", "kiosk-1", "Counter 1", "112")
+    ctl = EscalationController(
+        identity, Recorder(fail=True), default_policy(), PresenceBook(), after_frame=frames
+    )
+    ctl.request("security", T0, CONTEXT)
+    assert ctl.raise_delivery() == "queued"
+    frames.draw_frame()
+    assert ctl.raise_delivery() == "failed" and ctl.send_error == "disk full"
