@@ -26,6 +26,7 @@ from kiosk.views import KioskRoot
 from kiosk.wiring import wire_kiosk
 from shared.device_runtime import DeviceRuntime
 from shared.settings import DeviceConfig
+from shared.ui.heap import settle_heap
 
 log = logging.getLogger(__name__)
 TICK_S = 0.5
@@ -51,6 +52,7 @@ class Kiosk:
         """Connect (in the background) and start the half-second timer."""
         self.runtime.start()
         self._ticker = Clock.schedule_interval(self.vm.tick, TICK_S)
+        settle_heap()  # start-up's objects out of the collector's way (tap → frame tail)
 
     def stop(self) -> None:
         if self._ticker is not None:

@@ -21,6 +21,7 @@ from shared.alerts import load_store_policy
 from shared.device_runtime import DeviceRuntime
 from shared.protocol import utc_now
 from shared.settings import DeviceConfig
+from shared.ui.heap import settle_heap
 from staff_app.domain.journal import PagerJournal
 from staff_app.domain.pager import Holder, PagerCore, pager_subscriptions
 from staff_app.domain.ring import RingController
@@ -194,6 +195,7 @@ def run_pager(config: DeviceConfig, data_dir: Path, *, lang: str | None = None) 
             )
             runtime.start()
             Clock.schedule_interval(vm.tick, 1.0)
+            settle_heap()  # start-up's objects out of the collector's way (alert → ring tail)
             self._last_layout: dict[str, object] = {}
             if os.environ.get(TRACE_ENV):
                 Clock.schedule_interval(self._layout, 0.5)
