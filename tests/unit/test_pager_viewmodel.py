@@ -43,7 +43,7 @@ def test_late_silent_manager_alert_texts_in_japanese() -> None:
     assert vm.screen == "home"  # late: waits for the rest of the backlog before ringing
     clock.advance(2)  # rings when the backlog settled, 1.5 s after arrival
     assert vm.screen == "alert" and vm.alert_ringing and vm.level == "manager"
-    assert vm.band_text == "責任者が必要" and vm.late_text == "遅れて受信、04:32 前に発生"
+    assert vm.band_text == "責任者が必要" and vm.late_text == "遅れて受信（04:32前に発生）"
     assert "サイレント" in vm.silent_text and vm.responders_text == "ほかに応答者はまだいません"
 
 

@@ -67,8 +67,14 @@ def test_light_payload_is_byte_identical_to_the_protocol_model(counter: str) -> 
         "alert_id": uuid.uuid4(),
         "sent_at": datetime.now(UTC),
     }
+    try:
+        expected = model_bytes(**fields)
+    except ValueError:  # the model refuses it (control characters): so must the light path
+        with pytest.raises(ValueError):
+            alert_payload(**fields)  # type: ignore[arg-type]
+        return
     light = alert_payload(**fields)  # type: ignore[arg-type]
-    assert light.payload == model_bytes(**fields)
+    assert light.payload == expected
     message = decode(light.payload)
     assert isinstance(message, AlertRaised)
     assert (message.event_id, message.alert_id) == (light.event_id, light.alert_id)
