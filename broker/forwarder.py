@@ -12,6 +12,11 @@ value is taken before commit, so an earlier id can appear after a later one; the
 SHARE lock on ``events`` for the moment of the read, which waits for every inserting
 transaction in flight, so no id below the batch's last can still appear later.
 
+After the events of each round, the same thread forwards the rows a store manager keeps
+changing (completions of incident records, follow-up tasks) by their revision, each table with
+its own watermark row (see :mod:`broker.central_records`); events go first, so the incident a
+change refers to is normally at head office already.
+
 The store never waits for this: paging and recording go on while head office is unreachable.
 """
 
@@ -29,6 +34,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from broker.central_ingest import ForwardedEvent, ingest_batch
+from broker.central_records import RECORD_KINDS, RecordKind, ingest_records, read_records
 from shared.db.central import make_central_engine
 from shared.db.engine import session_factory
 from shared.db.models import EventRow, ForwardMark
@@ -53,6 +59,8 @@ class ForwardLag:
     oldest_pending_at: datetime | None
     last_forwarded_at: datetime | None
     forwarded_total: int
+    records_pending: int = 0
+    """Manager completions and follow-up task changes not yet at head office."""
 
     def describe(self, now: datetime | None = None) -> str:
         now = now or datetime.now(UTC)
@@ -61,15 +69,22 @@ class ForwardLag:
             if self.last_forwarded_at
             else "never synced"
         )
+        records = (
+            f"; {self.records_pending} record changes waiting" if self.records_pending else ""
+        )
         if not self.pending:
+            if records:
+                return f"central: events up to date{records} ({synced})"
             return f"central: up to date ({self.forwarded_total} forwarded, {synced})"
         age = (now - self.oldest_pending_at).total_seconds() if self.oldest_pending_at else 0.0
-        return f"central: {self.pending} events waiting, oldest {age:.0f} s old ({synced})"
+        return (
+            f"central: {self.pending} events waiting, oldest {age:.0f} s old{records} ({synced})"
+        )
 
 
-def read_mark(session: Session) -> ForwardMark:
-    mark = session.get(ForwardMark, TARGET)
-    return mark or ForwardMark(target=TARGET, last_event_id=0, forwarded_total=0)
+def read_mark(session: Session, target: str = TARGET) -> ForwardMark:
+    mark = session.get(ForwardMark, target)
+    return mark or ForwardMark(target=target, last_event_id=0, forwarded_total=0)
 
 
 def read_lag(sessions: sessionmaker[Session], store: str) -> ForwardLag:
@@ -83,7 +98,14 @@ def read_lag(sessions: sessionmaker[Session], store: str) -> ForwardLag:
                 EventRow.id > mark.last_event_id, EventRow.store == store
             )
         )
-        return ForwardLag(pending, oldest, mark.updated_at, mark.forwarded_total or 0)
+        records = 0
+        for kind in RECORD_KINDS:
+            after = read_mark(session, kind.target).last_event_id
+            changed = select(func.count()).where(
+                kind.model.revision > after, kind.model.store == store
+            )
+            records += session.scalar(changed) or 0
+        return ForwardLag(pending, oldest, mark.updated_at, mark.forwarded_total or 0, records)
 
 
 def read_batch(session: Session, store: str, after: int, limit: int) -> list[ForwardedEvent]:
@@ -99,12 +121,15 @@ def read_batch(session: Session, store: str, after: int, limit: int) -> list[For
     return [ForwardedEvent.from_row(row) for row in rows]
 
 
-def advance_mark(sessions: sessionmaker[Session], last_event_id: int, count: int) -> None:
-    """Record that the central database committed everything up to ``last_event_id``."""
+def advance_mark(
+    sessions: sessionmaker[Session], last_event_id: int, count: int, target: str = TARGET
+) -> None:
+    """Record that the central database committed everything up to ``last_event_id`` (for a
+    table of changing records: up to that revision)."""
     with sessions.begin() as session:
-        mark = session.get(ForwardMark, TARGET)
+        mark = session.get(ForwardMark, target)
         if mark is None:
-            mark = ForwardMark(target=TARGET, last_event_id=0, forwarded_total=0)
+            mark = ForwardMark(target=target, last_event_id=0, forwarded_total=0)
             session.add(mark)
         mark.last_event_id = max(mark.last_event_id or 0, last_event_id)
         mark.forwarded_total = (mark.forwarded_total or 0) + count
@@ -155,8 +180,15 @@ class Forwarder:
             self._central_engine.dispose()
 
     def forward_once(self) -> int:
-        """Forward one batch; the number of events the central database now holds for it.
-        Raises on any database error (the caller backs off and retries the same batch)."""
+        """Forward one batch of events, then one batch of each kind of changing record; the
+        number of events and records the central database now holds for them. Raises on any
+        database error (the caller backs off and retries the same batches)."""
+        count = self.forward_events()
+        for kind in RECORD_KINDS:
+            count += self.forward_records(kind)
+        return count
+
+    def forward_events(self) -> int:
         with self._local() as session, session.begin():
             mark = read_mark(session)
             batch = read_batch(session, self.store, mark.last_event_id, self._batch)
@@ -165,6 +197,17 @@ class Forwarder:
         ingest_batch(self._central_sessions(), self.store, batch)
         advance_mark(self._local, batch[-1].local_id, len(batch))
         return len(batch)
+
+    def forward_records(self, kind: RecordKind) -> int:
+        with self._local() as session, session.begin():
+            mark = read_mark(session, kind.target)
+            batch = read_records(session, kind, self.store, mark.last_event_id, self._batch)
+        if not batch:
+            return 0
+        done = ingest_records(self._central_sessions(), self.store, batch)
+        if done:
+            advance_mark(self._local, batch[done - 1].revision, done, kind.target)
+        return done
 
     def _central_sessions(self) -> sessionmaker[Session]:
         if self._central_engine is None:

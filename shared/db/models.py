@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    Connection,
     JSON,
     Boolean,
     DateTime,
@@ -23,10 +24,13 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     Uuid,
+    event,
+    insert,
+    update,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column, object_session
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -244,6 +248,8 @@ class IncidentReviewRow(Base):
     completed_by_title: Mapped[str] = mapped_column(String(200))
     completed_on: Mapped[datetime]
     updated_at: Mapped[datetime]
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0", index=True)
+    """Stamped from ``change_counters`` on every write: what the forwarder follows."""
 
 
 class FollowUpRow(Base):
@@ -262,6 +268,8 @@ class FollowUpRow(Base):
     closed_at: Mapped[datetime | None]
     closed_by: Mapped[str | None] = mapped_column(String(64))
     close_note: Mapped[str | None] = mapped_column(Text)
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0", index=True)
+    """Stamped from ``change_counters`` on every write: what the forwarder follows."""
 
 
 class RecordHoldRow(Base):
@@ -283,7 +291,10 @@ class ForwardMark(Base):
 
     ``last_event_id`` is the highest local ``events.id`` the central database has committed;
     it only moves after that commit, so a crash between the two re-sends (harmlessly) rather
-    than skips. One row per target (today only ``central``).
+    than skips. One row per target (today only ``central``), plus one per forwarded table of
+    records that change after they are written (``central:incident_reviews``,
+    ``central:follow_up_tasks``), where ``last_event_id`` holds the highest ``revision`` the
+    central database has committed.
     """
 
     __tablename__ = "central_forward"
@@ -312,3 +323,48 @@ class DeadLetterRow(Base):
     payload: Mapped[bytes] = mapped_column(LargeBinary)
     received_at: Mapped[datetime]
     recorded_at: Mapped[datetime]
+
+
+class ChangeCounterRow(Base):
+    """A counter handed out to every write of a forwarded, changing record (manager completions
+    and follow-up tasks), so the forwarder can follow changes without skipping one.
+
+    Taking a number is an ``UPDATE`` of this row, which holds its row lock (PostgreSQL) or the
+    database's write lock (SQLite) until the writer commits: numbers therefore become visible in
+    the order they were taken, and a forwarder that has seen number n has seen every number
+    below it. Updated-at timestamps cannot promise that (two changes in one second, clocks)."""
+
+    __tablename__ = "change_counters"
+
+    name: Mapped[str] = mapped_column(String(48), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+RECORDS_COUNTER = "records"
+"""One counter for every changing record: one lock per writer, so no two writers deadlock."""
+
+
+def next_revision(connection: Connection) -> int:
+    """Take the next number (inside the caller's transaction)."""
+    table = ChangeCounterRow.__table__
+    taken = connection.execute(
+        update(table)
+        .where(table.c.name == RECORDS_COUNTER)
+        .values(value=table.c.value + 1)
+        .returning(table.c.value)
+    ).scalar()
+    if taken is None:  # a database built without migration 0006's seed row
+        connection.execute(insert(table).values(name=RECORDS_COUNTER, value=1))
+        taken = 1
+    return int(taken)
+
+
+@event.listens_for(IncidentReviewRow, "before_insert")
+@event.listens_for(IncidentReviewRow, "before_update")
+@event.listens_for(FollowUpRow, "before_insert")
+@event.listens_for(FollowUpRow, "before_update")
+def _stamp_revision(_mapper: Mapper[Any], connection: Connection, target: Any) -> None:
+    session = object_session(target)
+    if session is not None and target in session.dirty and not session.is_modified(target):
+        return  # flushed without a change: nothing new to forward
+    target.revision = next_revision(connection)

@@ -18,10 +18,12 @@ from tests.support.postgres import PostgresServer
 
 pytestmark = pytest.mark.postgres
 
+CENTRAL_ONLY_COLUMNS = {"central_at", "store_task_id"}
 CENTRAL_ONLY_INDEXES = {
     "events": {"ix_central_events_store_sent_at", "ix_central_events_central_at"},
     "alerts": {"ix_central_alerts_store_raised_at", "ix_central_alerts_open"},
     "incidents": {"ix_central_incidents_store_reported_at"},
+    "follow_up_tasks": {"ix_central_follow_up_tasks_store_task"},
 }
 
 
@@ -34,7 +36,7 @@ def _context(connection: Connection, base: type[DeclarativeBase]) -> MigrationCo
             return name in tables
         if kind == "index" and name and name.startswith("ix_central_"):
             return False
-        return not (kind == "column" and name == "central_at")
+        return not (kind == "column" and name in CENTRAL_ONLY_COLUMNS)
 
     return MigrationContext.configure(
         connection, opts={"compare_type": True, "include_object": include}
