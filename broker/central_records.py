@@ -178,7 +178,7 @@ def ingest_records(
                 IncidentRow.store == store, IncidentRow.event_id.in_(wanted)
             )
         )
-        incidents: dict[uuid.UUID, int] = {event_id: row_id for event_id, row_id in found}
+        incidents: dict[uuid.UUID, int] = dict(found.tuples().all())
         done = 0
         for record in batch:
             central_id = incidents.get(record.incident_event_id)

@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
-    Connection,
     JSON,
     Boolean,
+    Connection,
     DateTime,
     ForeignKey,
     Integer,
