@@ -178,7 +178,7 @@ def ingest_records(
                 IncidentRow.store == store, IncidentRow.event_id.in_(wanted)
             )
         )
-        incidents: dict[uuid.UUID, int] = dict(found.tuples().all())
+        incidents: dict[uuid.UUID, int] = {row.event_id: row.id for row in found}
         done = 0
         for record in batch:
             central_id = incidents.get(record.incident_event_id)
