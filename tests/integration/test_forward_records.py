@@ -263,6 +263,8 @@ def test_head_offices_sb553_export_shows_the_managers_completion(
         day = AT.date().isoformat()
         exported = client.get(f"/sb553/export.csv?store={STORE}&from={day}&to={day}")
         assert exported.status_code == 200, exported.text
+        page = client.get(f"/sb553?store={STORE}&from={day}&to={day}").text
+        assert "not forwarded" not in page and "internal notes stay in the store" in page
     finally:
         client.close()
     (row,) = list(csv.DictReader(io.StringIO(exported.text)))
