@@ -19,8 +19,10 @@ own watermark. A change is sent as the row's whole current state and upserted ce
 Only the fields of the SB 553 log and of the task list leave the store: the fields are an
 allow-list, and the manager's ``internal_note`` is not on it.
 
-A change whose incident head office does not have yet (its events are still on their way) stays
-in the store, with everything after it, until a later round.
+A change whose incident is still among the store's unsent events stays in the store, with
+everything after it, until a later round (:func:`placeable`). One whose incident head office
+lacks although it is not waiting to be sent (its event was purged before forwarding ever ran) is
+logged and passed over by the forwarder, rather than holding every later change back for ever.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from broker.central_ingest import _insert
 from shared.db.central_models import StoreSyncRow
-from shared.db.models import FollowUpRow, IncidentReviewRow, IncidentRow
+from shared.db.models import EventRow, FollowUpRow, IncidentReviewRow, IncidentRow
 
 PRIVATE_REVIEW_FIELDS = frozenset({"internal_note"})
 """Review columns that never leave the store."""
@@ -157,6 +159,28 @@ def read_records(
         )
         for row, event_id in rows
     ]
+
+
+def placeable(
+    session: Session, store: str, events_mark: int, batch: list[ForwardedRecord]
+) -> list[ForwardedRecord]:
+    """The start of ``batch`` up to the first change whose incident is still among the store's
+    events not yet forwarded (after ``events_mark``): those wait for a later round."""
+    if not batch:
+        return batch
+    unsent = set(
+        session.scalars(
+            select(EventRow.event_id).where(
+                EventRow.store == store,
+                EventRow.id > events_mark,
+                EventRow.event_id.in_({record.incident_event_id for record in batch}),
+            )
+        )
+    )
+    for index, record in enumerate(batch):
+        if record.incident_event_id in unsent:
+            return batch[:index]
+    return batch
 
 
 def ingest_records(

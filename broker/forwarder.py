@@ -34,7 +34,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from broker.central_ingest import ForwardedEvent, ingest_batch
-from broker.central_records import RECORD_KINDS, RecordKind, ingest_records, read_records
+from broker.central_records import (
+    RECORD_KINDS,
+    RecordKind,
+    ingest_records,
+    placeable,
+    read_records,
+)
 from shared.db.central import make_central_engine
 from shared.db.engine import session_factory
 from shared.db.models import EventRow, ForwardMark
@@ -162,6 +168,8 @@ class Forwarder:
         self._thread = threading.Thread(target=self._run, name="hub-forwarder", daemon=True)
         self.forwarded = 0
         self.failures = 0
+        self.unplaceable = 0
+        """Changed records skipped because their incident can never reach head office."""
         self.last_error: str | None = None
 
     @property
@@ -202,10 +210,28 @@ class Forwarder:
         with self._local() as session, session.begin():
             mark = read_mark(session, kind.target)
             batch = read_records(session, kind, self.store, mark.last_event_id, self._batch)
+            # a change whose incident is still among this store's unsent events waits here,
+            # with the ones after it, without asking head office
+            batch = placeable(session, self.store, read_mark(session).last_event_id, batch)
         if not batch:
             return 0
         done = ingest_records(self._central_sessions(), self.store, batch)
-        if done:
+        if done < len(batch):
+            # Its incident was forwarded (or never can be: its event is gone from the store),
+            # yet head office has no such incident. Waiting would hold every later change back
+            # for ever; the row stays in the store, and its next edit is sent again.
+            lost = batch[done]
+            log.warning(
+                "%s row %d (revision %d) not forwarded: head office has no incident with "
+                "event id %s, and it is not waiting to be sent",
+                kind.table,
+                lost.local_id,
+                lost.revision,
+                lost.incident_event_id,
+            )
+            self.unplaceable += 1
+            advance_mark(self._local, lost.revision, done, kind.target)
+        elif done:
             advance_mark(self._local, batch[done - 1].revision, done, kind.target)
         return done
 

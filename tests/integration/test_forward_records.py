@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from broker.central_records import REVIEWS, TASKS, ingest_records, read_records
@@ -20,7 +21,7 @@ from broker.forwarder import Forwarder, read_lag, read_mark
 from console.queries import reports as rq
 from console.queries.sb553 import log_records
 from shared.db.central_models import StoreSyncRow
-from shared.db.models import FollowUpRow, IncidentReviewRow, IncidentRow
+from shared.db.models import EventRow, FollowUpRow, IncidentReviewRow, IncidentRow
 from shared.protocol import utc_now
 from tests.support.central import new_central
 from tests.support.console import alert_story, app_client, database, record, sign_in, users
@@ -274,3 +275,26 @@ def test_head_offices_sb553_export_shows_the_managers_completion(
     assert row["Completed by (name)"] == "Dana Reyes"
     assert row["Completed by (job title)"] == "Store manager"
     assert "night-shift" not in exported.text
+
+
+def test_a_change_whose_incident_can_never_reach_head_office_holds_nothing_back(
+    database_url: str, central: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An incident kept in the store whose wrap-up event was purged before forwarding ever ran
+    (a hold on an old record): its completion cannot be placed, the later ones still go."""
+    local = database(database_url)
+    record(local, *alert_story(STORE, AT - timedelta(days=1), report={}))
+    record(local, *alert_story(STORE, AT, report={}))
+    with local.begin() as session:
+        orphan, later = session.scalars(select(IncidentRow).order_by(IncidentRow.id)).all()
+        rq.complete(session, orphan, completion(area="Back office"))
+        rq.complete(session, later, completion(area="Counter 1"))
+        session.execute(delete(EventRow).where(EventRow.event_id == orphan.event_id))
+    forwarder = Forwarder(STORE, local, central)
+    with caplog.at_level(logging.WARNING, logger="broker.forwarder"):
+        drain(forwarder)
+    with database(central)() as there:
+        assert there.scalars(select(IncidentReviewRow.area)).all() == ["Counter 1"]
+    assert forwarder.unplaceable == 1
+    assert "head office has no incident" in caplog.text
+    assert read_lag(local, STORE).records_pending == 0
