@@ -243,7 +243,7 @@ def test_every_review_column_is_either_forwarded_a_key_or_kept_in_the_store() ->
     assert set(FollowUpRow.__table__.c.keys()) == set(TASKS.fields) | keys
 
 
-def test_head_offices_sb553_export_shows_the_managers_completion(
+def test_head_offices_sb553_export_and_task_list_show_what_the_store_completed(
     central: str, tmp_path: Path
 ) -> None:
     local = database(f"sqlite:///{tmp_path / 'store.db'}")
@@ -260,7 +260,10 @@ def test_head_offices_sb553_export_shows_the_managers_completion(
     client = app_client(central, tmp_path / "hq")
     try:
         assert client.app.state.hq is True
-        sign_in(client, "audit")
+        sign_in(client, "safety")
+        tasks_page = client.get(f"/tasks?store={STORE}")
+        assert tasks_page.status_code == 200, tasks_page.text
+        assert "Install a panic button at the refund desk" in tasks_page.text
         day = AT.date().isoformat()
         exported = client.get(f"/sb553/export.csv?store={STORE}&from={day}&to={day}")
         assert exported.status_code == 200, exported.text
