@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -301,3 +302,64 @@ def test_a_change_whose_incident_can_never_reach_head_office_holds_nothing_back(
     assert forwarder.unplaceable == 1
     assert "head office has no incident" in caplog.text
     assert read_lag(local, STORE).records_pending == 0
+
+
+def test_rows_written_before_the_revision_column_are_forwarded_after_the_upgrade(
+    database_url: str, central: str
+) -> None:
+    """A store that completes records today and upgrades to migration 0006 later: its existing
+    completions and tasks are numbered by the migration and reach head office."""
+    from alembic import command
+
+    from shared.db.engine import alembic_config
+
+    local = database(database_url)
+    a_completed_incident(local)
+    command.downgrade(alembic_config(database_url), "0005")  # as written before 0006
+    command.upgrade(alembic_config(database_url), "head")
+    with local() as here:
+        assert here.scalar(select(func.min(IncidentReviewRow.revision))) == 1
+        assert here.scalar(select(func.min(FollowUpRow.revision))) == 1
+    drain(Forwarder(STORE, local, central))
+    central_copy(database(central))
+    with local.begin() as session:  # and the counter goes on above what the migration numbered
+        rq.close_task(session, 1, STORE, note="Done", by="mgr-s1")
+        session.flush()
+        assert session.get(FollowUpRow, 1).revision == 2  # type: ignore[union-attr]
+
+
+def test_a_change_committed_late_on_postgresql_is_not_skipped(
+    postgres_database: str, central: str
+) -> None:
+    """Writer A takes its revision first and commits last; writer B waits for A, so the
+    forwarder can never see B's (higher) revision while A's (lower) one is still invisible."""
+    local = database(postgres_database)
+    record(local, *alert_story(STORE, AT, report={}))
+    forwarder = Forwarder(STORE, local, central)
+    drain(forwarder)
+    slow = local()
+    slow.begin()
+    incident = slow.scalars(select(IncidentRow)).one()
+    rq.complete(slow, incident, completion())  # flushed: revision taken, not committed
+
+    def quick_writer() -> None:
+        with local.begin() as session:
+            mine = session.get(IncidentRow, incident.id)
+            rq.add_task(session, mine, title="Call back", owner="Dana", due="2027-01-05", by="m")  # type: ignore[arg-type]
+
+    writer = threading.Thread(target=quick_writer)
+    writer.start()
+    writer.join(1.0)
+    try:
+        assert writer.is_alive(), "the second writer took a number while the first held it"
+        assert drain(forwarder) == 0
+    finally:
+        slow.commit()
+        slow.close()
+        writer.join(10)
+    assert drain(forwarder) == 2
+    with local() as here:
+        review = here.scalars(select(IncidentReviewRow)).one()
+        task = here.scalars(select(FollowUpRow)).one()
+        assert task.revision > review.revision
+    central_copy(database(central))
