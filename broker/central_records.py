@@ -207,7 +207,7 @@ def ingest_records(
         for record in batch:
             central_id = incidents.get(record.incident_event_id)
             if central_id is None:
-                break  # its incident is still on its way: this and the rest wait
+                break  # head office lacks its incident: this and the rest are not written
             _upsert(session, record, central_id)
             done += 1
         if done:
