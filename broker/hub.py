@@ -133,6 +133,11 @@ class Hub:
         self.batch_wait_s = batch_wait_s
         self._on_recorded = on_recorded
         self._inbox: queue.Queue[_Admitted | None] = queue.Queue()
+        self._deferred = 0
+        """Messages waiting to be judged on the recorder thread. While there are any, every new
+        message waits behind them: a kiosk's cancel must not be judged before its own raise,
+        whose judgement is what tells who raised the alert."""
+        self._deferred_lock = threading.Lock()
         self._stopping = threading.Event()
         store = config.store
         self._status_topic = topics.status(store, "hub", config.device)
@@ -224,16 +229,25 @@ class Hub:
         refused ones go to the recorder's queue too, so that every acknowledgement leaves in
         arrival order, as MQTT requires (MQTT 5, 4.6).
         """
-        try:
-            admitted = self._judge(received)
-        except SQLAlchemyError as error:
-            log.warning(
-                "who raised the alert on %s must come from the database, which did not answer "
-                "(%s): judged again when it does",
-                received.topic,
-                error.__class__.__name__,
-            )
-            admitted = _Admitted(received, None)
+        with self._deferred_lock:
+            behind = self._deferred > 0
+            if behind:
+                self._deferred += 1
+        if behind:
+            admitted = _Admitted(received, None)  # judged in order, after those before it
+        else:
+            try:
+                admitted = self._judge(received)
+            except SQLAlchemyError as error:
+                log.warning(
+                    "who raised the alert on %s must come from the database, which did not "
+                    "answer (%s): judged again when it does",
+                    received.topic,
+                    error.__class__.__name__,
+                )
+                with self._deferred_lock:
+                    self._deferred += 1
+                admitted = _Admitted(received, None)
         self._inbox.put(admitted)
         if admitted.incoming is not None:
             self.escalation.feed(admitted.incoming.message, retained=received.retained)
@@ -386,6 +400,9 @@ class Hub:
                     continue
                 if item.incoming is not None:
                     self.escalation.feed(item.incoming.message, retained=item.received.retained)
+                if not item.deferred:
+                    with self._deferred_lock:
+                        self._deferred -= 1
             if item.deferred:
                 return None
             judged.append(item)
