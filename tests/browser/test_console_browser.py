@@ -26,11 +26,11 @@ from shared.protocol import (
 )
 from tests.support.browser import (
     SCREENSHOTS,
-    UNLABELLED_JS,
     WIDTHS,
     chromium,
     console_server,
     pdf_text,
+    screenshot_pages,
 )
 from tests.support.console import PASSWORD, database
 from tests.support.store import Store, publish_and_wait
@@ -204,15 +204,7 @@ def screenshots_and_labels(page, base: str, alert_id: str) -> None:  # type: ign
         "users": "/users",
         "audit": "/audit",
     }
-    unlabelled: dict[str, list[str]] = {}
-    for width_name, (width, height) in WIDTHS.items():
-        page.set_viewport_size({"width": width, "height": height})
-        for name, path in pages.items():
-            page.goto(base + path)
-            page.screenshot(path=str(SCREENSHOTS / f"{name}-{width_name}.png"), full_page=True)
-            missing = page.evaluate(UNLABELLED_JS)
-            if missing:
-                unlabelled[name] = missing
+    unlabelled = screenshot_pages(page, base, pages)
     page.context.clear_cookies()
     page.goto(f"{base}/login")
     page.screenshot(path=str(SCREENSHOTS / "login-desktop.png"), full_page=True)

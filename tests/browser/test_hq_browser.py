@@ -18,7 +18,7 @@ from shared import topics
 from shared.db.central_models import StoreRow
 from shared.db.engine import make_engine, session_factory
 from shared.protocol import AlertContext, AlertRaised, encode
-from tests.support.browser import SCREENSHOTS, UNLABELLED_JS, WIDTHS, chromium, console_server
+from tests.support.browser import chromium, console_server, screenshot_pages
 from tests.support.central import new_central
 from tests.support.console import PASSWORD
 from tests.support.hq import forwarding_stores
@@ -119,7 +119,6 @@ def test_hq_console_shows_two_stores_alerts_within_seconds(
 
 def hq_screenshots(page, base: str) -> None:  # type: ignore[no-untyped-def]
     """The HQ pages at desktop and tablet width; no form field without a label."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     pages = {
         "hq-stores": "/stores",
         "hq-board": "/board",
@@ -128,13 +127,5 @@ def hq_screenshots(page, base: str) -> None:  # type: ignore[no-untyped-def]
         "hq-statistics": "/statistics?region=baltic",
         "hq-devices-refused": "/devices",
     }
-    unlabelled: dict[str, list[str]] = {}
-    for width_name, (width, height) in WIDTHS.items():
-        page.set_viewport_size({"width": width, "height": height})
-        for name, path in pages.items():
-            page.goto(base + path)
-            page.screenshot(path=str(SCREENSHOTS / f"{name}-{width_name}.png"), full_page=True)
-            missing = page.evaluate(UNLABELLED_JS)
-            if missing:
-                unlabelled[name] = missing
+    unlabelled = screenshot_pages(page, base, pages)
     assert unlabelled == {}

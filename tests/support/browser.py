@@ -34,6 +34,22 @@ UNLABELLED_JS = """() => Array.from(document.querySelectorAll('input, select, te
   .map(e => e.outerHTML.slice(0, 120))"""
 
 
+def screenshot_pages(page: Any, base: str, pages: dict[str, str]) -> dict[str, list[str]]:
+    """Each page at every width in WIDTHS, saved under SCREENSHOTS as NAME-WIDTH.png; returns
+    the form fields without a label, by page name ({} when every field has one)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    unlabelled: dict[str, list[str]] = {}
+    for width_name, (width, height) in WIDTHS.items():
+        page.set_viewport_size({"width": width, "height": height})
+        for name, path in pages.items():
+            page.goto(base + path)
+            page.screenshot(path=str(SCREENSHOTS / f"{name}-{width_name}.png"), full_page=True)
+            missing = page.evaluate(UNLABELLED_JS)
+            if missing:
+                unlabelled[name] = missing
+    return unlabelled
+
+
 @contextmanager
 def chromium() -> Iterator[Any]:
     """A headless system chromium; skips when it is not installed (CI installs it)."""
