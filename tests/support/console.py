@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from broker.recorder import Recorder
 from console.accounts import add_user
+from console.queries import reports as rq
 from shared.db.engine import make_engine, migrate, session_factory
 from shared.protocol import (
     Acknowledged,
@@ -175,3 +176,23 @@ def app_client(url: str, data_dir: Path):  # type: ignore[no-untyped-def]
 
     app = create_app(ConsoleSettings(database_url=url, data_dir=data_dir))
     return TestClient(app, base_url="https://testserver")
+
+
+def completion(**overrides: object) -> rq.Completion:
+    """A store manager's completion of an incident's SB 553 record, as the form sends it."""
+    form = {
+        "in_log": "yes",
+        "violence_type": "2",
+        "perpetrator": "customer",
+        "place": "workplace",
+        "area": "Counter 1",
+        "circumstances": ["usual_duties", "alone"],
+        "incident_types": "threat_physical",
+        "description": "Customer shouted threats over a refund and would not leave.",
+        "security_contacted": "yes",
+        "completed_by_name": "Dana Reyes",
+        "completed_by_title": "Store manager",
+        "completed_on": "2026-11-03",
+        **overrides,
+    }
+    return rq.Completion.from_form(form)

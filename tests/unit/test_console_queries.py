@@ -19,7 +19,7 @@ from console.queries.retention import Retention, purge, request_erasure, set_hol
 from console.queries.statistics import percentile, statistics
 from shared.db.models import AuditRow, EventRow, IncidentRow
 from shared.protocol import CustomerCaution, IncidentReport
-from tests.support.console import alert_story, database, presence, record
+from tests.support.console import alert_story, completion, database, presence, record
 
 T0 = datetime(2026, 11, 2, 14, 30, tzinfo=UTC)  # a Monday
 
@@ -27,25 +27,6 @@ T0 = datetime(2026, 11, 2, 14, 30, tzinfo=UTC)  # a Monday
 @pytest.fixture
 def db(tmp_path: Path) -> sessionmaker[Session]:
     return database(f"sqlite:///{tmp_path / 'console.db'}")
-
-
-def completion(**overrides: object) -> rq.Completion:
-    form = {
-        "in_log": "yes",
-        "violence_type": "2",
-        "perpetrator": "customer",
-        "place": "workplace",
-        "area": "Counter 1",
-        "circumstances": ["usual_duties", "alone"],
-        "incident_types": "threat_physical",
-        "description": "Customer shouted threats over a refund and would not leave.",
-        "security_contacted": "yes",
-        "completed_by_name": "Dana Reyes",
-        "completed_by_title": "Store manager",
-        "completed_on": "2026-11-03",
-        **overrides,
-    }
-    return rq.Completion.from_form(form)
 
 
 def only_incident(session: Session) -> IncidentRow:
