@@ -25,6 +25,7 @@ from broker.mosquitto import (
 )
 from broker.provision import ProvisionError, broker_files, enable_tls, provision, provision_demo
 from broker.registry import Device, Registry, check_emergency_number
+from broker.roster_keeper import kiosk_counters
 from broker.supervisor import BrokerSupervisor, dead_parts
 from shared.protocol import DeviceKind
 from shared.settings import ConfigError, DeviceConfig, HubSettings, device_file
@@ -156,7 +157,7 @@ class StoreServices:
             hub_config,
             settings.resolved_database_url(),
             policy=load_store_policy(self.registry.store, settings.data_dir / "policies"),
-            counters={d.id: d.counter or d.display_name for d in self.registry.by_role("kiosk")},
+            counters=kiosk_counters(self.registry),
             registry_path=settings.registry_path,
             intake=self._intake_devices(),
         )
